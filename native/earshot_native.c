@@ -1,0 +1,295 @@
+/*
+ * earshot's native helper: per-thread scheduling for the audio worker.
+ *
+ * Every call acts on the *calling* thread (its kernel tid), never on the whole
+ * process: on Linux nice, affinity and policy are per thread, and the audio
+ * worker must change only itself. Errors are thrown as JS errors carrying
+ * `errno`, `code` and a message that says which permission is missing.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <node_api.h>
+
+#define CALL(env, expr)                                                    \
+  do {                                                                     \
+    if ((expr) != napi_ok) {                                               \
+      napi_throw_error((env), "EINTERNAL", "earshot_native: N-API failed"); \
+      return NULL;                                                         \
+    }                                                                      \
+  } while (0)
+
+static pid_t current_tid(void) { return (pid_t)syscall(SYS_gettid); }
+
+static const char *errno_code(int e) {
+  switch (e) {
+    case EPERM: return "EPERM";
+    case EACCES: return "EACCES";
+    case EINVAL: return "EINVAL";
+    case ESRCH: return "ESRCH";
+    case EBADF: return "EBADF";
+    case EBUSY: return "EBUSY";
+    default: return "EUNKNOWN";
+  }
+}
+
+/* Throw an Error whose message names the operation, the cause and the fix. */
+static napi_value throw_errno(napi_env env, int e, const char *what, const char *hint) {
+  char msg[512];
+  snprintf(msg, sizeof msg, "%s failed: %s%s%s", what, strerror(e), hint ? " - " : "", hint ? hint : "");
+  napi_value code, text, err, num;
+  napi_create_string_utf8(env, errno_code(e), NAPI_AUTO_LENGTH, &code);
+  napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &text);
+  napi_create_error(env, code, text, &err);
+  napi_create_int32(env, e, &num);
+  napi_set_named_property(env, err, "errno", num);
+  napi_throw(env, err);
+  return NULL;
+}
+
+static int arg_int32(napi_env env, napi_callback_info info, size_t want, int32_t *out) {
+  size_t argc = 2;
+  napi_value argv[2];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc <= want) return -1;
+  return napi_get_value_int32(env, argv[want], out) == napi_ok ? 0 : -1;
+}
+
+static napi_value js_int(napi_env env, int64_t v) {
+  napi_value out;
+  napi_create_int64(env, v, &out);
+  return out;
+}
+
+static napi_value gettid_js(napi_env env, napi_callback_info info) {
+  (void)info;
+  return js_int(env, current_tid());
+}
+
+static napi_value get_nice(napi_env env, napi_callback_info info) {
+  (void)info;
+  errno = 0;
+  int n = getpriority(PRIO_PROCESS, (id_t)current_tid());
+  if (n == -1 && errno) return throw_errno(env, errno, "getpriority", NULL);
+  return js_int(env, n);
+}
+
+static napi_value set_nice(napi_env env, napi_callback_info info) {
+  int32_t n;
+  if (arg_int32(env, info, 0, &n)) {
+    napi_throw_type_error(env, "EINVAL", "setNice(n): n must be an integer");
+    return NULL;
+  }
+  if (setpriority(PRIO_PROCESS, (id_t)current_tid(), n) != 0) {
+    int e = errno;
+    return throw_errno(env, e, "setpriority (nice)",
+                       e == EPERM || e == EACCES
+                           ? "lowering nice needs CAP_SYS_NICE or a RLIMIT_NICE that allows it "
+                             "(docker: --cap-add SYS_NICE or --ulimit nice=40)"
+                           : NULL);
+  }
+  return js_int(env, n);
+}
+
+static napi_value get_affinity(napi_env env, napi_callback_info info) {
+  (void)info;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(current_tid(), sizeof set, &set) != 0)
+    return throw_errno(env, errno, "sched_getaffinity", NULL);
+  napi_value arr;
+  CALL(env, napi_create_array(env, &arr));
+  uint32_t k = 0;
+  for (int cpu = 0; cpu < CPU_SETSIZE; cpu++)
+    if (CPU_ISSET(cpu, &set)) CALL(env, napi_set_element(env, arr, k++, js_int(env, cpu)));
+  return arr;
+}
+
+static napi_value set_affinity(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  bool is_array = false;
+  CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1 || napi_is_array(env, argv[0], &is_array) != napi_ok || !is_array) {
+    napi_throw_type_error(env, "EINVAL", "setAffinity(cpus): cpus must be an array of CPU numbers");
+    return NULL;
+  }
+  uint32_t len;
+  CALL(env, napi_get_array_length(env, argv[0], &len));
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  for (uint32_t i = 0; i < len; i++) {
+    napi_value v;
+    int32_t cpu;
+    CALL(env, napi_get_element(env, argv[0], i, &v));
+    if (napi_get_value_int32(env, v, &cpu) != napi_ok || cpu < 0 || cpu >= CPU_SETSIZE) {
+      napi_throw_range_error(env, "EINVAL", "setAffinity(cpus): CPU number out of range");
+      return NULL;
+    }
+    CPU_SET(cpu, &set);
+  }
+  if (sched_setaffinity(current_tid(), sizeof set, &set) != 0) {
+    int e = errno;
+    return throw_errno(env, e, "sched_setaffinity",
+                       e == EINVAL ? "none of those CPUs is online or allowed by this cgroup's cpuset"
+                                   : NULL);
+  }
+  return get_affinity(env, info);
+}
+
+static const char *policy_name(int p) {
+  switch (p) {
+    case SCHED_OTHER: return "other";
+    case SCHED_FIFO: return "fifo";
+    case SCHED_RR: return "rr";
+#ifdef SCHED_BATCH
+    case SCHED_BATCH: return "batch";
+#endif
+#ifdef SCHED_IDLE
+    case SCHED_IDLE: return "idle";
+#endif
+    default: return "unknown";
+  }
+}
+
+static napi_value get_scheduler(napi_env env, napi_callback_info info) {
+  (void)info;
+  pid_t tid = current_tid();
+  int policy = sched_getscheduler(tid);
+  if (policy < 0) return throw_errno(env, errno, "sched_getscheduler", NULL);
+  struct sched_param sp;
+  if (sched_getparam(tid, &sp) != 0) return throw_errno(env, errno, "sched_getparam", NULL);
+  napi_value out, name;
+  CALL(env, napi_create_object(env, &out));
+  CALL(env, napi_create_string_utf8(env, policy_name(policy), NAPI_AUTO_LENGTH, &name));
+  CALL(env, napi_set_named_property(env, out, "policy", name));
+  CALL(env, napi_set_named_property(env, out, "priority", js_int(env, sp.sched_priority)));
+  return out;
+}
+
+/* setScheduler(policy: 0 other | 1 fifo | 2 rr, priority) */
+static napi_value set_scheduler(napi_env env, napi_callback_info info) {
+  int32_t policy, prio;
+  if (arg_int32(env, info, 0, &policy) || arg_int32(env, info, 1, &prio) ||
+      (policy != SCHED_OTHER && policy != SCHED_FIFO && policy != SCHED_RR)) {
+    napi_throw_type_error(env, "EINVAL", "setScheduler(policy, priority): policy must be 0 (other), 1 (fifo) or 2 (rr)");
+    return NULL;
+  }
+  struct sched_param sp = {.sched_priority = prio};
+  if (sched_setscheduler(current_tid(), policy, &sp) != 0) {
+    int e = errno;
+    return throw_errno(env, e, "sched_setscheduler",
+                       e == EPERM ? "SCHED_FIFO/SCHED_RR need CAP_SYS_NICE or a RLIMIT_RTPRIO at least the "
+                                    "priority asked (docker: --cap-add SYS_NICE or --ulimit rtprio=N)"
+                       : e == EINVAL ? "priority must be 1..99 for fifo/rr and 0 for other"
+                                     : NULL);
+  }
+  return get_scheduler(env, info);
+}
+
+/* setPipeSize(fd, bytes) -> the size the kernel granted (rounded up to pages). */
+static napi_value set_pipe_size(napi_env env, napi_callback_info info) {
+  int32_t fd, size;
+  if (arg_int32(env, info, 0, &fd) || arg_int32(env, info, 1, &size)) {
+    napi_throw_type_error(env, "EINVAL", "setPipeSize(fd, bytes): both must be integers");
+    return NULL;
+  }
+  int got = fcntl(fd, F_SETPIPE_SZ, size);
+  if (got < 0) {
+    int e = errno;
+    return throw_errno(env, e, "fcntl(F_SETPIPE_SZ)",
+                       e == EPERM ? "above /proc/sys/fs/pipe-max-size needs CAP_SYS_RESOURCE"
+                       : e == EBADF || e == EINVAL ? "the fd must be an open pipe"
+                                                   : NULL);
+  }
+  return js_int(env, got);
+}
+
+static napi_value get_pipe_size(napi_env env, napi_callback_info info) {
+  int32_t fd;
+  if (arg_int32(env, info, 0, &fd)) {
+    napi_throw_type_error(env, "EINVAL", "getPipeSize(fd): fd must be an integer");
+    return NULL;
+  }
+  int got = fcntl(fd, F_GETPIPE_SZ);
+  if (got < 0) return throw_errno(env, errno, "fcntl(F_GETPIPE_SZ)", "the fd must be an open pipe");
+  return js_int(env, got);
+}
+
+/* getRlimit(0 nice | 1 rtprio) -> [soft, hard]; -1 means unlimited. */
+static napi_value get_rlimit(napi_env env, napi_callback_info info) {
+  int32_t which;
+  if (arg_int32(env, info, 0, &which) || (which != 0 && which != 1)) {
+    napi_throw_type_error(env, "EINVAL", "getRlimit(which): 0 for RLIMIT_NICE, 1 for RLIMIT_RTPRIO");
+    return NULL;
+  }
+  struct rlimit rl;
+  if (getrlimit(which == 0 ? RLIMIT_NICE : RLIMIT_RTPRIO, &rl) != 0)
+    return throw_errno(env, errno, "getrlimit", NULL);
+  napi_value arr;
+  CALL(env, napi_create_array_with_length(env, 2, &arr));
+  CALL(env, napi_set_element(env, arr, 0, js_int(env, rl.rlim_cur == RLIM_INFINITY ? -1 : (int64_t)rl.rlim_cur)));
+  CALL(env, napi_set_element(env, arr, 1, js_int(env, rl.rlim_max == RLIM_INFINITY ? -1 : (int64_t)rl.rlim_max)));
+  return arr;
+}
+
+/* pollIn(fd, timeoutMs) -> true when fd is readable (or hung up). The audio
+ * worker sleeps here, in the kernel, until input arrives: the tightest wake-up
+ * a thread can get, with no event loop in between. */
+static napi_value poll_in(napi_env env, napi_callback_info info) {
+  int32_t fd, timeout;
+  if (arg_int32(env, info, 0, &fd) || arg_int32(env, info, 1, &timeout)) {
+    napi_throw_type_error(env, "EINVAL", "pollIn(fd, timeoutMs): both must be integers");
+    return NULL;
+  }
+  struct pollfd p = {.fd = fd, .events = POLLIN};
+  int r;
+  do r = poll(&p, 1, timeout); while (r < 0 && errno == EINTR);
+  if (r < 0) return throw_errno(env, errno, "poll", NULL);
+  napi_value out;
+  CALL(env, napi_get_boolean(env, r > 0 && (p.revents & (POLLIN | POLLHUP)), &out));
+  return out;
+}
+
+/* mkfifo(path): the ingest pipe between ffmpeg and the audio worker. */
+static napi_value mkfifo_js(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  char path[4096];
+  size_t len;
+  CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1 || napi_get_value_string_utf8(env, argv[0], path, sizeof path, &len) != napi_ok) {
+    napi_throw_type_error(env, "EINVAL", "mkfifo(path): path must be a string");
+    return NULL;
+  }
+  if (mkfifo(path, 0600) != 0) return throw_errno(env, errno, "mkfifo", path);
+  return NULL;
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+      {"gettid", NULL, gettid_js, NULL, NULL, NULL, napi_default, NULL},
+      {"getNice", NULL, get_nice, NULL, NULL, NULL, napi_default, NULL},
+      {"setNice", NULL, set_nice, NULL, NULL, NULL, napi_default, NULL},
+      {"getAffinity", NULL, get_affinity, NULL, NULL, NULL, napi_default, NULL},
+      {"setAffinity", NULL, set_affinity, NULL, NULL, NULL, napi_default, NULL},
+      {"getScheduler", NULL, get_scheduler, NULL, NULL, NULL, napi_default, NULL},
+      {"setScheduler", NULL, set_scheduler, NULL, NULL, NULL, napi_default, NULL},
+      {"setPipeSize", NULL, set_pipe_size, NULL, NULL, NULL, napi_default, NULL},
+      {"getPipeSize", NULL, get_pipe_size, NULL, NULL, NULL, napi_default, NULL},
+      {"pollIn", NULL, poll_in, NULL, NULL, NULL, napi_default, NULL},
+      {"mkfifo", NULL, mkfifo_js, NULL, NULL, NULL, napi_default, NULL},
+      {"getRlimit", NULL, get_rlimit, NULL, NULL, NULL, napi_default, NULL},
+  };
+  CALL(env, napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
+  return exports;
+}
+
+NAPI_MODULE_INIT() { return init(env, exports); }

@@ -1,0 +1,5 @@
+import { UserError } from '../util/duration';
+
+export async function main(_argv: string[]): Promise<number> {
+  throw new UserError('`earshot repro` is not built yet');
+}

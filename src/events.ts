@@ -1,0 +1,21 @@
+/**
+ * Events on the meeting timeline (DESIGN.md): one JSON object per line in
+ * events.jsonl, also logged and counted.
+ */
+export type EventKind =
+  | 'deadline_miss'
+  | 'dropout'
+  | 'overrun'
+  | 'egress_overrun'
+  | 'partner_gap'
+  | 'ingest_restart'
+  | 'sink_overrun';
+
+export interface MeetingEvent {
+  /** Seconds on the meeting timeline (frame k starts at k * 0.02 s). */
+  t: number;
+  kind: EventKind;
+  durationMs: number;
+  frames: number;
+  detail?: Record<string, unknown>;
+}

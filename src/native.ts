@@ -1,0 +1,48 @@
+/**
+ * Typed access to our N-API helper (native/earshot_native.c). Every call acts
+ * on the calling thread only. Errors carry `errno`, `code` and a message that
+ * names the missing permission.
+ */
+import { join } from 'node:path';
+import { ROOT } from './paths';
+
+export type Policy = 'other' | 'fifo' | 'rr' | 'batch' | 'idle' | 'unknown';
+
+export interface NativeHelper {
+  gettid(): number;
+  getNice(): number;
+  setNice(n: number): number;
+  getAffinity(): number[];
+  setAffinity(cpus: number[]): number[];
+  getScheduler(): { policy: Policy; priority: number };
+  /** policy: 0 other, 1 fifo, 2 rr (Linux's numbering). */
+  setScheduler(policy: 0 | 1 | 2, priority: number): { policy: Policy; priority: number };
+  setPipeSize(fd: number, bytes: number): number;
+  getPipeSize(fd: number): number;
+  pollIn(fd: number, timeoutMs: number): boolean;
+  mkfifo(path: string): void;
+  /** which: 0 RLIMIT_NICE, 1 RLIMIT_RTPRIO; -1 is unlimited. */
+  getRlimit(which: 0 | 1): [number, number];
+}
+
+export interface NativeError extends Error {
+  errno: number;
+  code: string;
+}
+
+let cached: NativeHelper | undefined;
+
+export function native(): NativeHelper {
+  if (cached) return cached;
+  const file = join(ROOT, 'native', 'build', 'Release', 'earshot_native.node');
+  try {
+    cached = require(file) as NativeHelper;
+  } catch (err) {
+    throw new Error(
+      `the native helper is not built (${(err as Error).message.split('\n')[0]}) - run \`npm install\` (it runs node-gyp in native/)`,
+    );
+  }
+  return cached;
+}
+
+export const POLICY_NUMBER: Record<'other' | 'fifo' | 'rr', 0 | 1 | 2> = { other: 0, fifo: 1, rr: 2 };

@@ -1,0 +1,130 @@
+/**
+ * Lock-free single-producer/single-consumer ring of frames in a
+ * SharedArrayBuffer. The audio worker is the only producer, the main thread
+ * the only consumer. The producer never waits: when the ring is full,
+ * `claim()` returns -1 and the caller counts an egress overrun.
+ *
+ * Indices are free-running 32-bit counters; `write - read` (mod 2^32) is the
+ * fill. Slot memory is published with Atomics.store on the write counter,
+ * which orders the plain stores before it (sequentially consistent).
+ */
+import { FRAME_SAMPLES, MAX_OPUS_BYTES, type Frame } from './frame';
+
+const WRITE = 0;
+const READ = 1;
+const CONTROL_INTS = 4;
+const HEADER_BYTES = 24; // captureNs f64, seq u32, flags u32, latenessUs i32, opusLength u32
+
+export interface RingShape {
+  slots: number;
+  channels: number;
+}
+
+export class FrameRing {
+  readonly slots: number;
+  readonly channels: number;
+  private readonly control: Int32Array;
+  private readonly slotBytes: number;
+  private readonly f64: Float64Array;
+  private readonly u32: Uint32Array;
+  private readonly i32: Int32Array;
+  private readonly pcm: Int16Array[];
+  private readonly opus: Uint8Array[];
+
+  static create(shape: RingShape): FrameRing {
+    return new FrameRing(new SharedArrayBuffer(FrameRing.bytes(shape)), shape);
+  }
+
+  static bytes({ slots, channels }: RingShape): number {
+    return CONTROL_INTS * 4 + slots * slotSize(channels);
+  }
+
+  constructor(readonly buffer: SharedArrayBuffer, { slots, channels }: RingShape) {
+    this.slots = slots;
+    this.channels = channels;
+    this.slotBytes = slotSize(channels);
+    this.control = new Int32Array(buffer, 0, CONTROL_INTS);
+    const base = CONTROL_INTS * 4;
+    this.f64 = new Float64Array(buffer, base);
+    this.u32 = new Uint32Array(buffer, base);
+    this.i32 = new Int32Array(buffer, base);
+    // One view per slot, made once: the hot path allocates nothing.
+    this.pcm = [];
+    this.opus = [];
+    for (let s = 0; s < slots; s++) {
+      const off = base + s * this.slotBytes + HEADER_BYTES;
+      this.pcm.push(new Int16Array(buffer, off, FRAME_SAMPLES * channels));
+      this.opus.push(new Uint8Array(buffer, off + FRAME_SAMPLES * channels * 2, MAX_OPUS_BYTES));
+    }
+  }
+
+  /** Frames published and not yet consumed. */
+  fill(): number {
+    return (Atomics.load(this.control, WRITE) - Atomics.load(this.control, READ)) >>> 0;
+  }
+
+  // ---- producer (audio worker) ----
+
+  /** The next free slot, or -1 when the ring is full (never waits). */
+  claim(): number {
+    const w = Atomics.load(this.control, WRITE);
+    if (((w - Atomics.load(this.control, READ)) >>> 0) >= this.slots) return -1;
+    return (w >>> 0) % this.slots;
+  }
+
+  pcmAt(slot: number): Int16Array {
+    return this.pcm[slot]!;
+  }
+
+  opusAt(slot: number): Uint8Array {
+    return this.opus[slot]!;
+  }
+
+  /** Writes the header of a claimed slot and makes the frame visible to the consumer. */
+  publish(slot: number, seq: number, captureNs: number, latenessUs: number, flags: number, opusLength: number): void {
+    const h = (slot * this.slotBytes) >> 2; // index in 32-bit words
+    this.f64[h >> 1] = captureNs;
+    this.u32[h + 2] = seq;
+    this.u32[h + 3] = flags;
+    this.i32[h + 4] = latenessUs;
+    this.u32[h + 5] = opusLength;
+    Atomics.add(this.control, WRITE, 1);
+    Atomics.notify(this.control, WRITE);
+  }
+
+  // ---- consumer (main thread) ----
+
+  /** Fills `out` with the oldest frame and returns true, or returns false when empty. */
+  peek(out: Frame): boolean {
+    const r = Atomics.load(this.control, READ);
+    if (Atomics.load(this.control, WRITE) === r) return false;
+    const slot = (r >>> 0) % this.slots;
+    const h = (slot * this.slotBytes) >> 2;
+    out.captureNs = this.f64[h >> 1]!;
+    out.seq = this.u32[h + 2]!;
+    out.flags = this.u32[h + 3]!;
+    out.latenessUs = this.i32[h + 4]!;
+    out.channels = this.channels;
+    out.pcm = this.pcm[slot]!;
+    out.opus = this.opus[slot]!.subarray(0, this.u32[h + 5]!);
+    return true;
+  }
+
+  /** Frees the slot returned by the last peek(). */
+  release(): void {
+    Atomics.add(this.control, READ, 1);
+  }
+
+  /** Resolves when the producer publishes (or after `timeoutMs`), without blocking the loop. */
+  async waitForData(timeoutMs: number): Promise<void> {
+    const w = Atomics.load(this.control, WRITE);
+    if (w !== Atomics.load(this.control, READ)) return;
+    const res = Atomics.waitAsync(this.control, WRITE, w, timeoutMs);
+    if (res.async) await res.value;
+  }
+}
+
+function slotSize(channels: number): number {
+  const raw = HEADER_BYTES + FRAME_SAMPLES * channels * 2 + MAX_OPUS_BYTES;
+  return Math.ceil(raw / 8) * 8;
+}

@@ -1,0 +1,43 @@
+/**
+ * What a running meeting exposes to the control plane (metrics, heartbeat,
+ * health checks, summary). Read-only views; nothing here touches the audio.
+ */
+import type { IntervalHistogram } from 'node:perf_hooks';
+import type { EventKind } from '../events';
+import type { RtStats } from '../realtime/stats';
+
+export interface PartnerStatus {
+  name: string;
+  connected: boolean;
+  /** Audio queued for this partner but not yet sent, in seconds. */
+  backlogSec: number;
+  audioSecSent: number;
+  reconnects: number;
+  sessionIds: string[];
+  gapsMs: number;
+}
+
+export interface LogStats {
+  sink: string;
+  written: number;
+  dropped: number;
+}
+
+export interface RunContext {
+  /** Wall-clock start of the run (ms since epoch). */
+  readonly startedAt: number;
+  readonly stats: RtStats;
+  readonly ringSlots: number;
+  ringFill(): number;
+  /** Kernel tid -> role ('audio', 'main', ...) for the threads we own. */
+  threadRoles(): Map<number, string>;
+  partners(): PartnerStatus[];
+  log(): LogStats;
+  /** Main-thread event-loop delay (perf_hooks.monitorEventLoopDelay, enabled). */
+  readonly eventLoopDelay: IntervalHistogram;
+  eventCounts(): Partial<Record<EventKind, number>>;
+  /** True once ingest has started delivering audio. */
+  ready(): boolean;
+  /** True while frames are being published (the last within the stall window). */
+  healthy(): boolean;
+}

@@ -1,0 +1,16 @@
+import type { Frame } from '../realtime/frame';
+import type { MeetingEvent } from '../events';
+
+/**
+ * Where the main thread's fan-out sends every frame (best-effort domain).
+ * `write` must not block: a slow sink buffers within a bound and counts what
+ * it drops. `frame.pcm`/`frame.opus` are only valid during the call.
+ */
+export interface FrameSink {
+  readonly name: string;
+  write(frame: Frame): void;
+  /** Optional: events on the meeting timeline, as they are detected. */
+  event?(e: MeetingEvent): void;
+  /** Flush and finalise; called once at the end of the run. */
+  close(): Promise<void>;
+}
