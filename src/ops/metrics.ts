@@ -1,0 +1,318 @@
+/**
+ * `--metrics ADDR`: Prometheus text over HTTP, plus /healthz and /readyz.
+ *
+ * Everything is collected on scrape from a registry of our own (never the
+ * global one, so two runs in one process or a library user's metrics cannot
+ * collide): the real-time counters are read from shared memory, the thread
+ * heartbeat from /proc/self/task. Nothing here runs between scrapes, and
+ * nothing here can touch the audio worker.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Counter, Gauge, Registry } from 'prom-client';
+import type { RunContext } from '../run/context';
+import { UserError } from '../util/duration';
+import { takeSnapshot, type Snapshot } from './snapshot';
+
+export interface MetricsServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Upper bounds (seconds) of the exported lateness buckets, cut from RtStats' ~1% buckets. */
+export const LATENESS_LE_SECONDS = [
+  0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12,
+];
+
+/** Parses `host:port`, `:port`, `port` or `[v6]:port`; the host defaults to loopback. */
+export function parseListenAddress(addr: string, flag = '--metrics'): { host: string; port: number } {
+  const m = /^(?:(?:\[([^\]]+)\]|([^:[\]]*)):)?(\d+)$/.exec(addr.trim());
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || !(port >= 0 && port <= 65535)) {
+    throw new UserError(`${flag} "${addr}" is not an address - use host:port, :port (binds 127.0.0.1) or e.g. 0.0.0.0:9464`);
+  }
+  return { host: m[1] ?? (m[2] || '127.0.0.1'), port };
+}
+
+export async function startMetrics(addr: string, ctx: RunContext): Promise<MetricsServer> {
+  const { host, port } = parseListenAddress(addr);
+  const registry = buildRegistry(ctx);
+  const server = createServer((req, res) => {
+    route(req, res, ctx, registry).catch((err: Error) => {
+      res.statusCode = 500;
+      res.end(`metrics collection failed: ${err.message}\n`);
+    });
+  });
+  // A scraper that keeps connections open must not hold up shutdown.
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      const why = err.code === 'EADDRINUSE' ? 'the address is in use - choose another port' : err.code === 'EACCES' ? 'permission denied - use a port above 1023' : err.message;
+      reject(new UserError(`--metrics ${addr}: cannot listen (${why})`));
+    });
+    server.listen(port, host, () => resolve());
+  });
+  server.unref();
+  const a = server.address() as AddressInfo;
+  const shown = a.family === 'IPv6' ? `[${a.address}]` : a.address;
+  return {
+    url: `http://${shown}:${a.port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+async function route(req: IncomingMessage, res: ServerResponse, ctx: RunContext, registry: ScrapeRegistry): Promise<void> {
+  const path = (req.url ?? '/').split('?')[0];
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    res.writeHead(405, { allow: 'GET, HEAD' }).end();
+    return;
+  }
+  if (path === '/metrics') {
+    const body = await registry.scrape();
+    res.writeHead(200, { 'content-type': registry.contentType }).end(req.method === 'HEAD' ? undefined : body);
+  } else if (path === '/healthz') {
+    const ok = ctx.healthy();
+    res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ok: audio is flowing\n' : 'stalled: no frame published within the stall window\n');
+  } else if (path === '/readyz') {
+    const ok = ctx.ready();
+    res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ready: ingest is delivering audio\n' : 'not ready: ingest has not delivered audio yet\n');
+  } else {
+    res.writeHead(404, { 'content-type': 'text/plain' }).end('try /metrics, /healthz or /readyz\n');
+  }
+}
+
+interface ScrapeRegistry {
+  contentType: string;
+  scrape(): Promise<string>;
+}
+
+/** The registry and its metrics; each scrape reads one Snapshot that every metric renders. */
+export function buildRegistry(ctx: RunContext): ScrapeRegistry {
+  const registry = new Registry();
+  let snap: Snapshot | undefined;
+  const now = () => snap!;
+  const registers = [registry];
+
+  /** A counter whose value is owned elsewhere (shared memory, a partner stream): set on scrape. */
+  const mirrorCounter = (name: string, help: string, read: (s: Snapshot) => number) =>
+    new Counter({
+      name,
+      help,
+      registers,
+      collect() {
+        this.reset();
+        const v = read(now());
+        if (v > 0) this.inc(v);
+      },
+    });
+  const gauge = (name: string, help: string, read: (s: Snapshot) => number) =>
+    new Gauge({
+      name,
+      help,
+      registers,
+      collect() {
+        this.set(read(now()));
+      },
+    });
+
+  // ---- real-time domain (written by the audio worker, read here from shared memory) ----
+  mirrorCounter('earshot_frames_total', 'Frames published by the audio worker.', (s) => s.frames);
+  mirrorCounter('earshot_deadline_misses_total', 'Frames finished after their deadline (deadline_misses_total).', (s) => s.deadlineMisses);
+  mirrorCounter('earshot_concealed_samples_total', 'Samples filled by concealment (webrtc-stats concealedSamples).', (s) => s.concealedSamples);
+  mirrorCounter('earshot_concealment_events_total', 'Runs of concealed samples (webrtc-stats concealmentEvents).', (s) => s.concealmentEvents);
+  mirrorCounter('earshot_total_samples_duration_seconds', 'Audio produced on the meeting timeline (webrtc-stats totalSamplesDuration).', (s) => s.totalSamplesDuration);
+  mirrorCounter('earshot_dropouts_total', 'Input gaps the worker concealed.', (s) => s.dropouts);
+  mirrorCounter('earshot_egress_overruns_total', 'Frames the worker could not publish because the ring was full.', (s) => s.egressOverruns);
+  mirrorCounter('earshot_input_overruns_total', 'Input that ran ahead of the sample clock and was dropped.', (s) => s.inputOverruns);
+  mirrorCounter('earshot_input_bytes_total', 'PCM bytes read from ingest.', (s) => s.inputBytes);
+  gauge('earshot_frame_lateness_max_seconds', 'Largest frame lateness seen so far.', (s) => s.latenessMaxUs / 1e6);
+  registry.registerMetric(latenessHistogram(ctx));
+  gauge('earshot_ring_fill_frames', 'Frames published but not yet drained by the main thread.', (s) => s.ringFill);
+  gauge('earshot_ring_slots', 'Capacity of the frame ring.', (s) => s.ringSlots);
+  gauge('earshot_healthy', '1 while frames are being published, 0 once audio has stalled.', (s) => Number(s.healthy));
+  gauge('earshot_ready', '1 once ingest has delivered audio.', (s) => Number(s.ready));
+  new Counter({
+    name: 'earshot_events_total',
+    help: 'Meeting events by kind (as written to events.jsonl).',
+    labelNames: ['kind'],
+    registers,
+    collect() {
+      this.reset();
+      for (const [kind, n] of Object.entries(now().events)) if (n > 0) this.inc({ kind }, n);
+    },
+  });
+
+  // ---- best-effort domain ----
+  const perPartner = (name: string, help: string, read: (p: Snapshot['partners'][number]) => number, type: 'gauge' | 'counter') => {
+    const Kind = type === 'gauge' ? Gauge : Counter;
+    new Kind({
+      name,
+      help,
+      labelNames: ['partner'],
+      registers,
+      collect(this: Gauge<'partner'> & Counter<'partner'>) {
+        this.reset();
+        for (const p of now().partners) {
+          const v = read(p);
+          if (type === 'gauge') this.set({ partner: p.name }, v);
+          else this.inc({ partner: p.name }, Math.max(0, v));
+        }
+      },
+    } as never);
+  };
+  perPartner('earshot_partner_backlog_seconds', 'Audio queued for a partner but not yet sent.', (p) => p.backlogSec, 'gauge');
+  perPartner('earshot_partner_connected', '1 while the partner stream is connected.', (p) => Number(p.connected), 'gauge');
+  perPartner('earshot_partner_reconnects_total', 'Reconnections to a partner.', (p) => p.reconnects, 'counter');
+  perPartner('earshot_partner_audio_sent_seconds_total', 'Audio delivered to a partner.', (p) => p.audioSecSent, 'counter');
+  perPartner('earshot_partner_gap_seconds_total', 'Audio a partner never received (gaps it was told about).', (p) => p.gapsMs / 1000, 'counter');
+
+  // ---- logging domain ----
+  const logCounter = (name: string, help: string, read: (s: Snapshot) => number) =>
+    new Counter({
+      name,
+      help,
+      labelNames: ['sink'],
+      registers,
+      collect() {
+        this.reset();
+        this.inc({ sink: now().log.sink }, read(now()));
+      },
+    });
+  logCounter('earshot_log_records_written_total', 'Log records handed to the sink.', (s) => s.log.written);
+  logCounter('earshot_log_records_dropped_total', 'Log records dropped because the sink was slower than the producer (log_records_dropped_total).', (s) => s.log.dropped);
+
+  // ---- main thread and process heartbeat ----
+  const loopDelay = new Gauge({
+    name: 'earshot_event_loop_delay_seconds',
+    help: 'Main-thread event-loop delay since the start of the run.',
+    labelNames: ['stat'],
+    registers,
+    collect() {
+      const d = now().eventLoopDelayMs;
+      for (const stat of ['p50', 'p99', 'max', 'mean'] as const) this.set({ stat }, d[stat] / 1000);
+    },
+  });
+  void loopDelay;
+  gauge('earshot_process_open_fds', 'Open file descriptors of this process.', (s) => s.openFds);
+  gauge('earshot_process_resident_memory_bytes', 'Resident set size of this process.', (s) => s.rssBytes);
+  gauge('earshot_uptime_seconds', 'Seconds since the run started.', (s) => s.uptimeSec);
+
+  // Per-thread: the kernel's word on each thread, so a stuck, demoted or
+  // disk-sleeping thread shows up even when the averages look fine.
+  const threadLabels = ['tid', 'name', 'role'] as const;
+  const perThread = <K extends string>(
+    name: string,
+    help: string,
+    type: 'gauge' | 'counter',
+    extra: K[],
+    read: (t: Snapshot['threads'][number]) => [number, Record<K, string>?],
+  ) => {
+    const Kind = type === 'gauge' ? Gauge : Counter;
+    new Kind({
+      name,
+      help,
+      labelNames: [...threadLabels, ...extra],
+      registers,
+      collect(this: Gauge<string> & Counter<string>) {
+        this.reset();
+        for (const t of now().threads) {
+          const [v, more] = read(t);
+          const labels = { tid: String(t.tid), name: t.name, role: t.role, ...more };
+          if (type === 'gauge') this.set(labels, v);
+          else this.inc(labels, Math.max(0, v));
+        }
+      },
+    } as never);
+  };
+  perThread('earshot_thread_state', "A thread's scheduler state (R running, S sleeping, D disk-sleep, ...): 1 for the current one.", 'gauge', ['state'], (t) => [1, { state: t.state }]);
+  perThread('earshot_thread_nice', "A thread's nice value as the kernel reports it.", 'gauge', [], (t) => [t.nice]);
+  perThread('earshot_thread_policy', "A thread's scheduling policy (other, fifo, rr, batch, idle) and real-time priority as the value.", 'gauge', ['policy'], (t) => [t.rtPriority, { policy: t.policy }]);
+  perThread('earshot_thread_cpu', 'The CPU a thread last ran on.', 'gauge', ['cpus'], (t) => [t.processor, { cpus: t.cpus }]);
+  perThread('earshot_thread_voluntary_context_switches_total', 'Times a thread gave up the CPU (waiting for I/O, a lock, a timer).', 'counter', [], (t) => [t.voluntaryCtxt]);
+  perThread('earshot_thread_involuntary_context_switches_total', 'Times a thread was preempted: a high rate on the audio thread means it is losing the CPU.', 'counter', [], (t) => [t.involuntaryCtxt]);
+  perThread('earshot_thread_cpu_seconds_total', 'CPU time a thread has used (user + system).', 'counter', [], (t) => [(t.utimeTicks + t.stimeTicks) / CLOCK_TICKS]);
+  new Gauge({
+    name: 'earshot_threads',
+    help: 'Threads of this process by scheduler state.',
+    labelNames: ['state'],
+    registers,
+    collect() {
+      this.reset();
+      const by: Record<string, number> = {};
+      for (const t of now().threads) by[t.state] = (by[t.state] ?? 0) + 1;
+      for (const [state, n] of Object.entries(by)) this.set({ state }, n);
+    },
+  });
+
+  let scraping: Promise<string> | undefined;
+  return {
+    contentType: registry.contentType,
+    scrape() {
+      // Concurrent scrapes share one reading rather than racing on `snap`.
+      scraping ??= (async () => {
+        try {
+          snap = takeSnapshot(ctx);
+          return await registry.metrics();
+        } finally {
+          scraping = undefined;
+        }
+      })();
+      return scraping;
+    },
+  };
+}
+
+/** USER_HZ: /proc reports CPU times in these ticks; 100 on every Linux ABI Node supports. */
+const CLOCK_TICKS = 100;
+
+/**
+ * The worker's lateness histogram (1% resolution, in shared memory) as a
+ * Prometheus histogram with coarser, fixed buckets. prom-client's Histogram
+ * only accumulates observations, so this object speaks the registry's
+ * `get()` protocol directly.
+ */
+function latenessHistogram(ctx: RunContext) {
+  const name = 'earshot_frame_lateness_seconds';
+  const help = 'How late each frame finished against its deadline (frame_lateness_seconds; _sum is estimated from bucket midpoints).';
+  return {
+    name,
+    help,
+    type: 'histogram',
+    get() {
+      const stats = ctx.stats;
+      let total = 0;
+      let sumUs = 0;
+      for (let i = 0; i < stats.hist.length; i++) {
+        const n = stats.hist[i]!;
+        if (n === 0) continue;
+        total += n;
+        sumUs += n * bucketMidUs(i);
+      }
+      const values = LATENESS_LE_SECONDS.map((le) => ({
+        metricName: `${name}_bucket`,
+        labels: { le },
+        value: stats.countAtOrBelowUs(le * 1e6),
+      }));
+      values.push({ metricName: `${name}_bucket`, labels: { le: '+Inf' as never }, value: total });
+      return {
+        name,
+        help,
+        type: 'histogram',
+        aggregator: 'sum',
+        values: [...values, { metricName: `${name}_sum`, labels: {}, value: sumUs / 1e6 }, { metricName: `${name}_count`, labels: {}, value: total }],
+      };
+    },
+  } as never;
+}
+
+/** Midpoint of RtStats' lateness bucket i, in µs (mirrors its bucket layout). */
+function bucketMidUs(i: number): number {
+  if (i < 100) return i + 0.5;
+  const k = i - 100;
+  const d = Math.floor(k / 900) + 2;
+  return (100 + (k % 900) + 0.5) * 10 ** (d - 2);
+}
