@@ -1,5 +1,184 @@
+/**
+ * `earshot detect`: find clicks, dropouts, splices, repeats and clipping in
+ * recordings, one file or a whole archive, and say so in the exit code.
+ */
+import { closeSync, openSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import type { DetectKind } from '../detect/analyze';
+import { collectInputs, defaultJobs, runBatch } from '../detect/batch';
+import type { FileResult } from '../detect/file';
+import { CSV_HEADER, TABLE_HEADER, csvRows, jsonLine, tableRows, writeLabels, type OutputFormat } from '../detect/output';
+import { writeReport } from '../detect/report';
 import { UserError } from '../util/duration';
 
-export async function main(_argv: string[]): Promise<number> {
-  throw new UserError('`earshot detect` is not built yet');
+const KINDS: DetectKind[] = ['click', 'dropout', 'discontinuity', 'repeat', 'clipping'];
+
+export const EXIT_CLEAN = 0;
+export const EXIT_FOUND = 1;
+export const EXIT_BAD_INPUT = 2;
+
+const HELP = `usage: earshot detect PATH... [--json | --csv | --labels] [--report FILE.html]
+                      [--jobs N] [--fail-on KINDS] [--sensitivity X]
+
+Finds clicks, dropouts, discontinuities (splices), repeated blocks and clipping
+in recordings. PATH is a file or a folder (searched recursively for audio files).
+WAV (RIFF/RIFX/RF64) is read natively; other formats (FLAC, Ogg Opus, MP3...) are
+decoded with ffmpeg. Each file is streamed: memory stays flat whatever its size.
+
+output (stdout; default a table):
+  --json             JSON Lines, one object per file:
+                     {"file","sampleRate","channels","durationSec",
+                      "events":[{"kind","startSec","endSec","channel","score"}],"error"?}
+  --csv              one row per event (a file without events gets one empty row)
+  --labels           write an Audacity label track beside each file
+                     (FILE.labels.txt: start<TAB>end<TAB>kind score)
+  --report FILE.html also write a self-contained HTML page: waveform, events, table
+
+options:
+  --jobs N           files analysed in parallel (default: ${defaultJobs()}, the core count)
+  --fail-on KINDS    comma-separated kinds that make the exit code 1
+                     (${KINDS.join(', ')}; "any" (default) or "none")
+  --sensitivity X    scales every detection threshold: >1 finds more, <1 fewer (default 1)
+  -h, --help         this help
+
+A progress bar is drawn on stderr when it is a terminal; a summary line always goes
+to stderr. A file that cannot be read is reported (with "error") and skipped.
+
+exit codes:
+  0  nothing found (or nothing of the --fail-on kinds)
+  1  events of the --fail-on kinds were found
+  2  usage error, or no input file could be read
+`;
+
+function parseFailOn(text: string): Set<DetectKind> {
+  const t = text.trim().toLowerCase();
+  if (t === 'any' || t === 'all') return new Set(KINDS);
+  if (t === 'none') return new Set();
+  const kinds = new Set<DetectKind>();
+  for (const part of t.split(',').map((s) => s.trim()).filter(Boolean)) {
+    if (!KINDS.includes(part as DetectKind)) {
+      throw new UserError(`--fail-on: unknown kind "${part}" - use a comma-separated list of ${KINDS.join(', ')}, or any / none`);
+    }
+    kinds.add(part as DetectKind);
+  }
+  if (kinds.size === 0) throw new UserError('--fail-on needs at least one kind - e.g. --fail-on click,dropout, or any / none');
+  return kinds;
+}
+
+function parsePositiveInt(text: string, flag: string): number {
+  if (!/^\d+$/.test(text.trim()) || Number(text) < 1) throw new UserError(`${flag} "${text}" is not a positive whole number - use e.g. ${flag} 2`);
+  return Number(text);
+}
+
+function parseSensitivity(text: string): number {
+  const x = Number(text);
+  if (!Number.isFinite(x) || x <= 0 || x > 100) throw new UserError(`--sensitivity "${text}" must be a number above 0 (1 is the default; 2 finds more, 0.5 fewer)`);
+  return x;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        json: { type: 'boolean' },
+        csv: { type: 'boolean' },
+        labels: { type: 'boolean' },
+        report: { type: 'string' },
+        jobs: { type: 'string' },
+        'fail-on': { type: 'string' },
+        sensitivity: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    throw new UserError(`${(err as Error).message} - run \`earshot detect --help\` for the options`);
+  }
+  const { values: v, positionals } = parsed;
+  if (v.help) {
+    process.stdout.write(HELP);
+    return EXIT_CLEAN;
+  }
+  const formats = (['json', 'csv', 'labels'] as const).filter((f) => v[f]);
+  if (formats.length > 1) throw new UserError(`--${formats.join(' and --')} cannot be combined - pick one output format`);
+  const format: OutputFormat = formats.length > 0 ? formats[0]! : 'table';
+  if (positionals.length === 0) throw new UserError('no input - give one or more files or folders, e.g. `earshot detect recordings/`');
+  const jobs = v.jobs !== undefined ? parsePositiveInt(v.jobs, '--jobs') : defaultJobs();
+  const failOn = parseFailOn(v['fail-on'] ?? 'any');
+  const sensitivity = v.sensitivity !== undefined ? parseSensitivity(v.sensitivity) : undefined;
+  const reportPath = v.report;
+  if (reportPath !== undefined) {
+    if (!reportPath) throw new UserError('--report needs a file name, e.g. --report detect.html');
+    // Fail before hours of analysis, not after, if the report cannot be written.
+    try {
+      closeSync(openSync(reportPath, 'w'));
+    } catch (err) {
+      throw new UserError(`--report ${reportPath}: cannot write it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}) - check the folder exists and is writable`);
+    }
+  }
+
+  const inputs = await collectInputs(positionals);
+  if (inputs.length === 0) throw new UserError(`no audio files found in ${positionals.join(', ')} - give WAV/FLAC/Opus/MP3 files or folders containing them`);
+
+  const out = process.stdout;
+  if (format === 'csv') out.write(CSV_HEADER);
+  if (format === 'table') out.write(TABLE_HEADER);
+  const kept: FileResult[] = [];
+  let failing = 0;
+  let readable = 0;
+  const summary = await runBatch(inputs, {
+    jobs,
+    sensitivity,
+    envelope: reportPath !== undefined,
+    onResult(r) {
+      if (r.sampleRate !== null) readable++;
+      failing += r.events.filter((e) => failOn.has(e.kind)).length;
+      if (reportPath !== undefined) kept.push(r);
+      else delete r.envelope;
+      switch (format) {
+        case 'json':
+          out.write(jsonLine(r));
+          break;
+        case 'csv':
+          out.write(csvRows(r));
+          break;
+        case 'labels':
+          if (r.error !== undefined && r.sampleRate === null) {
+            out.write(`${r.file}: error: ${r.error}\n`);
+            break;
+          }
+          try {
+            out.write(`${writeLabels(r)}\t${r.events.length} events${r.error ? ` (error: ${r.error})` : ''}\n`);
+          } catch (err) {
+            process.stderr.write(`earshot: ${r.file}: cannot write labels (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})\n`);
+          }
+          break;
+        default:
+          out.write(tableRows(r));
+      }
+    },
+  });
+  if (reportPath !== undefined) writeReport(reportPath, kept);
+
+  const kinds = Object.entries(summary.byKind)
+    .map(([k, n]) => `${n} ${k}`)
+    .join(', ');
+  const speed = summary.wallSec > 0 ? Math.round(summary.audioSec / summary.wallSec) : 0;
+  process.stderr.write(
+    `earshot detect: ${summary.files} file${summary.files === 1 ? '' : 's'}` +
+      `${summary.failed ? ` (${summary.failed} with errors)` : ''}, ` +
+      `${formatHours(summary.audioSec)} of audio in ${summary.wallSec.toFixed(1)} s (${speed}x real time), ` +
+      `${summary.events} event${summary.events === 1 ? '' : 's'}${kinds ? ` (${kinds})` : ''}` +
+      `${reportPath !== undefined ? `; report: ${reportPath}` : ''}\n`,
+  );
+  if (readable === 0) return EXIT_BAD_INPUT;
+  return failing > 0 ? EXIT_FOUND : EXIT_CLEAN;
+}
+
+function formatHours(sec: number): string {
+  if (sec < 60) return `${sec.toFixed(1)} s`;
+  if (sec < 3600) return `${(sec / 60).toFixed(1)} min`;
+  return `${(sec / 3600).toFixed(2)} h`;
 }
