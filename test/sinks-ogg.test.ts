@@ -8,6 +8,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { FRAME_SAMPLES } from '../src/realtime/frame';
 import { OPUS_PRE_SKIP, OggOpusStream, oggCrc } from '../src/sinks/ogg';
+import { silencePacket } from '../src/sinks/recorder';
 import { SineFrames, decode, probe } from './fixtures/sinks-helpers';
 
 interface Page {
@@ -55,14 +56,14 @@ function readPages(file: Buffer): Page[] {
   return pages;
 }
 
-function writeStream(channels: number, packets: Buffer[], flushEvery = 0): Buffer {
+function writeStream(channels: number, packets: Buffer[], flushEvery = 0, padding?: Buffer): Buffer {
   const pages: Buffer[] = [];
   const stream = new OggOpusStream({ channels, onPage: (p) => pages.push(p) });
   packets.forEach((p, i) => {
     stream.addPacket(p, FRAME_SAMPLES);
     if (flushEvery && i % flushEvery === flushEvery - 1) stream.flush(true);
   });
-  stream.end();
+  stream.end(padding);
   return Buffer.concat(pages);
 }
 
@@ -108,7 +109,7 @@ test('headers, granules and flags follow RFC 7845', () => {
   let samples = 0;
   for (const p of audio) {
     samples += p.packets.length * FRAME_SAMPLES;
-    assert.is(p.granule, OPUS_PRE_SKIP + samples, `granule of page ${p.sequence}`);
+    assert.is(p.granule, samples, `granule of page ${p.sequence}`);
     assert.ok(p.packets.length <= 50);
   }
   assert.is(samples, 120 * FRAME_SAMPLES);
@@ -119,15 +120,28 @@ test('headers, granules and flags follow RFC 7845', () => {
 for (const channels of [1, 2]) {
   test(`ffmpeg decodes a ${channels}-channel stream cleanly to its exact duration`, () => {
     const path = join(tmp, `sine${channels}.opus`);
-    writeFileSync(path, writeStream(channels, sinePackets(channels, 150)));
+    writeFileSync(path, writeStream(channels, sinePackets(channels, 150), 0, silencePacket(channels)));
     const info = probe(path);
     assert.equal([info.codec, info.channels, info.sampleRate], ['opus', channels, 48000]);
     assert.ok(Math.abs(info.duration - 3) <= 0.02, `ffprobe duration ${info.duration}`);
     const out = decode(path);
     assert.is(out.errors, '');
-    assert.ok(Math.abs(out.seconds - 3) <= 0.02, `decoded ${out.seconds} s`);
+    assert.is(out.pcm.length, 150 * FRAME_SAMPLES, 'end trimming leaves exactly the audio added');
   });
 }
+
+test('the EOS page trims the padding packet away: its granule ends the real audio', () => {
+  for (const n of [49, 50, 51, 100]) {
+    const padding = silencePacket(1);
+    const pages = readPages(writeStream(1, sinePackets(1, n), 0, padding));
+    const last = pages[pages.length - 1]!;
+    assert.is(last.flags, 0x04);
+    assert.is(last.granule, n * FRAME_SAMPLES + OPUS_PRE_SKIP);
+    assert.ok(last.packets.length >= 2, 'a real packet shares the EOS page with the padding');
+    assert.equal(last.packets[last.packets.length - 1], padding);
+    assert.ok(pages[pages.length - 2]!.granule < last.granule);
+  }
+});
 
 test('large packets span several lacing segments and pages stay within 255 segments', () => {
   const packets = Array.from({ length: 200 }, (_, i) => Buffer.alloc(600 + i, i)); // opaque payloads

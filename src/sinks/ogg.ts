@@ -4,7 +4,7 @@
  * where pages go. prism-media 1.3.5 only demuxes Ogg, so the muxer is ours.
  */
 import { randomInt } from 'node:crypto';
-import { SAMPLE_RATE } from '../realtime/frame';
+import { FRAME_SAMPLES, SAMPLE_RATE } from '../realtime/frame';
 
 /** libopus's encoder lookahead at 48 kHz: samples the decoder discards at the start. */
 export const OPUS_PRE_SKIP = 312;
@@ -104,15 +104,20 @@ export interface OggOpusOptions {
  * An Ogg Opus logical stream. Packets are staged in one reused buffer and
  * leave as a page when the page is full, on `flush()`, or on `end()`.
  * Packets are never split across pages, so each page's granule position is
- * exact: pre-skip plus every sample up to the end of its last packet.
+ * exact: every decoded sample (pre-skip included) up to the end of its last packet.
  */
 export class OggOpusStream {
   private readonly serial: number;
   private readonly onPage: (page: Buffer) => void;
   private sequence = 0;
   private ended = false;
-  /** Samples (48 kHz, per channel) of every packet added so far, pre-skip included. */
-  private granule = OPUS_PRE_SKIP;
+  /**
+   * Samples (48 kHz, per channel) the decoder produces from every packet so
+   * far. The first pre-skip samples of that count are discarded on playback,
+   * so a stream's playable length is its final granule minus pre-skip
+   * (RFC 7845 §4.2; ffmpeg's libopus muxer numbers pages the same way).
+   */
+  private granule = 0;
 
   private readonly body = Buffer.allocUnsafe(MAX_SEGMENTS * 255);
   private readonly lacing = new Uint8Array(MAX_SEGMENTS);
@@ -169,12 +174,25 @@ export class OggOpusStream {
     this.lastBodyStart = this.lastSegmentStart = 0;
   }
 
-  /** Emits the last page with the EOS flag. */
-  end(): void {
+  /**
+   * Emits the last page with the EOS flag. Pre-skip swallows the first 312
+   * decoded samples, so without help the file would play 312 samples short.
+   * `padding` (a 20 ms silence packet) supplies them, and the EOS page's
+   * granule trims the rest of it away (RFC 7845 §4.5): the decoded length is
+   * then exactly the audio added.
+   */
+  end(padding?: Uint8Array): void {
     if (this.ended) return;
+    let finalGranule = this.granule;
+    if (padding && this.packets > 0) {
+      // Keep the last real packet beside the padding, so the EOS page still ends audio.
+      if (this.packets >= PACKETS_PER_PAGE || this.segments + segmentsFor(padding.length) > MAX_SEGMENTS) this.flush(true);
+      finalGranule = this.granule + OPUS_PRE_SKIP;
+      this.addPacket(padding, FRAME_SAMPLES);
+    }
     this.ended = true;
     // With no audio at all there is no packet to carry EOS: an empty page ends the stream.
-    this.emitStaged(0, this.segments, 0, this.bodyLen, this.granule, FLAG_EOS);
+    this.emitStaged(0, this.segments, 0, this.bodyLen, finalGranule, FLAG_EOS);
     this.bodyLen = this.segments = this.packets = 0;
   }
 

@@ -198,7 +198,7 @@ export class Recorder implements FrameSink {
         this.nextSeq += missing;
       }
       this.reportOverrun();
-      this.ogg.end();
+      this.ogg.end(this.silence);
       this.wav?.flush();
       await Promise.all([this.oggFile.close(), this.wavFile?.close(), this.events.close()]);
     })();
