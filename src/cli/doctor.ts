@@ -1,5 +1,62 @@
-import { UserError } from '../util/duration';
+/**
+ * `earshot doctor [--json] [--partners URL...] [--log-sink SPEC]`: checks
+ * this host for the hazards that make meeting audio pop. Exit 0 when nothing
+ * failed (warnings do not fail), 1 when a check failed, 2 on a bad flag.
+ */
+import { parseArgs } from 'node:util';
+import { formatReport, runDoctor } from '../ops/doctor';
+import { parseDuration, UserError } from '../util/duration';
 
-export async function main(_argv: string[]): Promise<number> {
-  throw new UserError('`earshot doctor` is not built yet');
+const HELP = `usage: earshot doctor [--json] [--partners URL ...] [--log-sink SPEC] [--rt-nice N] [--rt-priority N] [--sample DUR]
+
+  --json            one JSON object for machines instead of the table
+  --partners URL    also check that a partner endpoint resolves and accepts TCP (repeatable, or comma-separated)
+  --log-sink SPEC   the sink you will run with (file:PATH|socket:PATH|stdout|null|console-sync): can it reach the console?
+  --rt-nice N       the nice to try for the audio thread (default -10)
+  --rt-priority N   the SCHED_FIFO priority to try (default 10)
+  --sample DUR      how long to sample CPU steal and iowait (default 1s)
+
+Exit status: 0 no check failed (warnings allowed), 1 a check failed, 2 a bad flag.
+`;
+
+export async function main(argv: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        json: { type: 'boolean' },
+        partners: { type: 'string', multiple: true },
+        'log-sink': { type: 'string' },
+        'rt-nice': { type: 'string' },
+        'rt-priority': { type: 'string' },
+        sample: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    throw new UserError(`${(err as Error).message} - run \`earshot doctor --help\``);
+  }
+  if (values.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const int = (text: string | undefined, flag: string, lo: number, hi: number) => {
+    if (text === undefined) return undefined;
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < lo || n > hi) throw new UserError(`${flag} "${text}" must be an integer from ${lo} to ${hi}`);
+    return n;
+  };
+  const sampleMs = values.sample === undefined ? undefined : parseDuration(values.sample, '--sample');
+  if (sampleMs !== undefined && (sampleMs < 50 || sampleMs > 60_000)) throw new UserError(`--sample "${values.sample}" must be between 50ms and 60s`);
+  const report = await runDoctor({
+    logSink: values['log-sink'],
+    partners: (values.partners ?? []).flatMap((p) => p.split(',')).filter(Boolean),
+    rtNice: int(values['rt-nice'], '--rt-nice', -20, 19),
+    rtPriority: int(values['rt-priority'], '--rt-priority', 1, 99),
+    sampleMs,
+  });
+  process.stdout.write(values.json ? JSON.stringify(report, null, 2) + '\n' : formatReport(report));
+  return report.ok ? 0 : 1;
 }
