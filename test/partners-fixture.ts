@@ -1,0 +1,70 @@
+/** Shared by the partner tests and benches: real speech as 20 ms frames, and a driver. */
+import { execFileSync } from 'node:child_process';
+import pino from 'pino';
+import { FRAME_SAMPLES, type Frame } from '../src/realtime/frame';
+import type { FrameSink } from '../src/sinks/sink';
+
+let cached: Int16Array | undefined;
+
+/** Front_Center.wav ("front centre", 1.4 s), decoded by ffmpeg to 48 kHz s16le mono. */
+export function speech48k(): Int16Array {
+  if (cached) return cached;
+  const buf = execFileSync('ffmpeg', ['-v', 'error', '-i', '/usr/share/sounds/alsa/Front_Center.wav', '-f', 's16le', '-ac', '1', '-ar', '48000', '-'], {
+    maxBuffer: 64 << 20,
+  });
+  cached = new Int16Array(buf.buffer, buf.byteOffset, buf.length >> 1).slice();
+  return cached;
+}
+
+/**
+ * A meeting of `seconds`: the recording repeated with `gapSec` of silence
+ * between takes (the first take after `leadSec`).
+ */
+export function meeting(seconds: number, gapSec = 1.2, leadSec = 0.6): Int16Array {
+  const total = Math.round(seconds * 48_000 / FRAME_SAMPLES) * FRAME_SAMPLES;
+  const out = new Int16Array(total);
+  const take = speech48k();
+  let at = Math.round(leadSec * 48_000);
+  while (at < total) {
+    out.set(take.subarray(0, Math.min(take.length, total - at)), at);
+    at += take.length + Math.round(gapSec * 48_000);
+  }
+  return out;
+}
+
+export function frameAt(pcm: Int16Array, seq: number, channels = 1): Frame {
+  const mono = pcm.subarray(seq * FRAME_SAMPLES, (seq + 1) * FRAME_SAMPLES);
+  let data = mono;
+  if (channels === 2) {
+    data = new Int16Array(FRAME_SAMPLES * 2);
+    for (let i = 0; i < FRAME_SAMPLES; i++) data[2 * i] = data[2 * i + 1] = mono[i]!;
+  }
+  return { seq, captureNs: Number(process.hrtime.bigint()), latenessUs: 0, flags: 0, channels, pcm: data, opus: new Uint8Array(0) };
+}
+
+const tick = () => new Promise<void>((r) => setImmediate(r));
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * Writes frames [from, to) to the sinks: `speed` x real time (Infinity: as
+ * fast as the loop allows, yielding every 10 frames so sockets can work).
+ */
+export async function drive(sinks: FrameSink[], pcm: Int16Array, opts: { from?: number; to?: number; speed?: number; channels?: number } = {}): Promise<void> {
+  const from = opts.from ?? 0;
+  const to = opts.to ?? pcm.length / FRAME_SAMPLES;
+  const speed = opts.speed ?? Infinity;
+  const t0 = performance.now();
+  for (let seq = from; seq < to; seq++) {
+    if (speed !== Infinity) {
+      const due = ((seq - from) * 20) / speed;
+      const wait = due - (performance.now() - t0);
+      if (wait > 1) await sleep(wait);
+    } else if (seq % 10 === 0) await tick();
+    const f = frameAt(pcm, seq, opts.channels ?? 1);
+    for (const s of sinks) s.write(f);
+  }
+}
+
+export function quietLogger(lines?: string[]) {
+  return pino({ level: lines ? 'trace' : 'silent', base: undefined }, { write: (s: string) => void lines?.push(s) });
+}
