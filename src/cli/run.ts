@@ -1,5 +1,145 @@
-import { UserError } from '../util/duration';
+/**
+ * `earshot run`: one meeting, from ingest to recording and partners.
+ * Flags follow DESIGN.md's command line; each domain owns its own flags.
+ */
+import { parseArgs } from 'node:util';
+import { joinNegativeNumbers } from './args';
+import { parseSource } from '../ingest/spec';
+import { createLogging, LOG_FLAGS_HELP, logFlags, loggingOptionsFrom, type Logging } from '../logging';
+import { opsFlags, startOps, validateOpsFlags } from '../ops/flags';
+import { parsePolicy, type SchedRequest } from '../realtime/sched';
+import { runMeeting } from '../run/pipeline';
+import { RECORDING_FILES, Recorder } from '../sinks/recorder';
+import type { FrameSink } from '../sinks/sink';
+import { parseCpuList, parseDuration, UserError } from '../util/duration';
 
-export async function main(_argv: string[]): Promise<number> {
-  throw new UserError('`earshot run` is not built yet');
+const HELP = `usage: earshot run --input SPEC [options]
+
+  --input SPEC           file:PATH | pulse:SOURCE | alsa:DEVICE | lavfi:GRAPH | url:URL | - (raw s16le 48 kHz on stdin)
+  --record DIR           write audio.opus, events.jsonl and summary.json in DIR
+  --wav                  also write audio.wav
+  --no-pace              read file/lavfi input as fast as possible (no wall clock, no deadlines)
+  --duration DUR         stop after DUR of meeting time (e.g. 30s, 5m)
+  --channels 1|2         mono (default) or stereo
+  --bitrate N            Opus bitrate in bit/s (default 64000)
+  --conceal MODE         silence | fade (default fade: raised-cosine ramps, no click)
+  --rt-nice N            nice value for the audio thread only (e.g. -10; needs CAP_SYS_NICE or RLIMIT_NICE)
+  --rt-cpus LIST         pin the audio thread to these CPUs (e.g. 1 or 2-3)
+  --rt-policy P[:PRIO]   other | fifo | rr, e.g. fifo:20 (needs CAP_SYS_NICE or RLIMIT_RTPRIO)
+  --rt-strict            fail when a priority request is refused (default: warn and go on)
+  --realtime-thread T    worker (default) | main (LEGACY: audio on the event loop, for earshot repro)
+  --metrics ADDR         serve Prometheus /metrics, /healthz, /readyz (e.g. :9464; binds 127.0.0.1)
+  --heartbeat DUR        log a per-thread heartbeat every DUR
+${LOG_FLAGS_HELP}
+`;
+
+const options = {
+  input: { type: 'string' },
+  record: { type: 'string' },
+  wav: { type: 'boolean' },
+  'no-pace': { type: 'boolean' },
+  duration: { type: 'string' },
+  channels: { type: 'string' },
+  bitrate: { type: 'string' },
+  conceal: { type: 'string' },
+  'rt-nice': { type: 'string' },
+  'rt-cpus': { type: 'string' },
+  'rt-policy': { type: 'string' },
+  'rt-strict': { type: 'boolean' },
+  'realtime-thread': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+  ...logFlags,
+  ...opsFlags,
+} as const;
+
+export async function main(argv: string[]): Promise<number> {
+  let values: ReturnType<typeof parse>;
+  try {
+    values = parse(argv);
+  } catch (err) {
+    throw new UserError(`${(err as Error).message} - run \`earshot run --help\``);
+  }
+  if (values.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  if (!values.input) throw new UserError('--input is required - e.g. --input file:samples/speech.wav (see `earshot run --help`)');
+
+  const input = parseSource(values.input, !values['no-pace']);
+  const channels = intFlag(values.channels ?? '1', '--channels', 1, 2);
+  const bitrate = intFlag(values.bitrate ?? '64000', '--bitrate', 6000, 510000);
+  const conceal = values.conceal ?? 'fade';
+  if (conceal !== 'silence' && conceal !== 'fade') throw new UserError(`--conceal "${conceal}" - use silence or fade`);
+  const realtimeThread = values['realtime-thread'] ?? 'worker';
+  if (realtimeThread !== 'worker' && realtimeThread !== 'main') throw new UserError(`--realtime-thread "${realtimeThread}" - use worker or main`);
+  const sched: SchedRequest = {};
+  if (values['rt-nice'] !== undefined) sched.nice = intFlag(values['rt-nice'], '--rt-nice', -20, 19);
+  if (values['rt-cpus'] !== undefined) sched.cpus = parseCpuList(values['rt-cpus']);
+  if (values['rt-policy'] !== undefined) {
+    const p = parsePolicy(values['rt-policy']);
+    if (!p) throw new UserError(`--rt-policy "${values['rt-policy']}" - use other, fifo[:PRIO] or rr[:PRIO] (PRIO 1-99)`);
+    Object.assign(sched, p);
+  }
+  const durationMs = values.duration ? parseDuration(values.duration, '--duration') : undefined;
+  validateOpsFlags(values);
+
+  const logging: Logging = createLogging(loggingOptionsFrom(values));
+  const sinks: FrameSink[] = [];
+  let recorder: Recorder | undefined;
+  try {
+    if (values.record) {
+      recorder = new Recorder({ dir: values.record, channels, wav: !!values.wav });
+      sinks.push(recorder);
+    }
+    const { summary, exitCode, error } = await runMeeting({
+      input,
+      channels,
+      loop: { bitrate, conceal },
+      sched,
+      strict: !!values['rt-strict'],
+      realtimeThread,
+      durationMs,
+      logging,
+      sinks,
+      services: async (ctx) => {
+        const ops = await startOps(values, ctx, logging.logger.child({ module: 'ops' }));
+        return [() => ops.close()];
+      },
+      recordDir: values.record,
+      recordingStats: recorder && (() => recorderStats(recorder!, !!values.wav)),
+    });
+    report(summary, values.record);
+    if (error) process.stderr.write(`earshot: ${error.message}\n`);
+    return exitCode;
+  } finally {
+    await logging.close();
+  }
+}
+
+function parse(argv: string[]) {
+  return parseArgs({ args: joinNegativeNumbers(argv), options, allowPositionals: false, strict: true }).values;
+}
+
+function intFlag(text: string, flag: string, min: number, max: number): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min || n > max) throw new UserError(`${flag} "${text}" - use a whole number from ${min} to ${max}`);
+  return n;
+}
+
+function recorderStats(r: Recorder, wav: boolean): { files: string[]; framesDropped: number } {
+  const files = [RECORDING_FILES.opus, ...(wav ? [RECORDING_FILES.wav] : []), RECORDING_FILES.events];
+  return { files, framesDropped: r.stats().framesDropped };
+}
+
+/** The human summary on stdout: where the files are and what happened. */
+function report(summary: import('../run/summary').RunSummary, dir: string | undefined): void {
+  const audio = summary.threads.find((t) => t.role === 'audio' || t.role === 'main+audio');
+  const lines = [
+    `earshot: ${summary.durationSec.toFixed(2)} s recorded, ${summary.frames} frames`,
+    `  deadline misses ${summary.deadlineMisses}, dropouts ${summary.dropouts}, concealed ${summary.concealedSamples} samples, egress overruns ${summary.egressOverruns}`,
+    `  lateness ms p50 ${summary.latenessMs.p50} p99 ${summary.latenessMs.p99} p99.9 ${summary.latenessMs.p999} max ${summary.latenessMs.max}`,
+    audio ? `  audio thread tid ${audio.tid}: nice ${audio.nice}, policy ${audio.policy}, cpus ${audio.cpus}` : '',
+    dir ? `  files in ${dir}: ${[...(summary.recording?.files ?? []), 'summary.json'].join(', ')}` : '',
+  ];
+  process.stdout.write(lines.filter(Boolean).join('\n') + '\n');
 }

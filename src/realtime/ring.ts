@@ -120,7 +120,11 @@ export class FrameRing {
     const w = Atomics.load(this.control, WRITE);
     if (w !== Atomics.load(this.control, READ)) return;
     const res = Atomics.waitAsync(this.control, WRITE, w, timeoutMs);
-    if (res.async) await res.value;
+    if (!res.async) return;
+    // A pending waitAsync does not keep Node's event loop alive; a timer does.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([res.value, new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+    clearTimeout(timer);
   }
 }
 

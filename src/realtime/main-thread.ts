@@ -1,0 +1,47 @@
+/**
+ * The audio loop on the main thread, driven by event-loop timers: how naive
+ * bots do it, kept so `earshot repro` can show what that costs when the main
+ * thread stalls (e.g. on a synchronous console write). Same loop, same pump as
+ * the worker; only the wake-ups differ (setTimeout instead of poll(2)).
+ */
+import { AudioLoop } from './audio-loop';
+import type { WorkerInit } from './protocol';
+import { InputPump } from './pump';
+import { FrameRing } from './ring';
+import { RtStats } from './stats';
+
+export interface MainThreadAudio {
+  /** Resolves with the frame count when input ends or stop() is called. */
+  done: Promise<number>;
+  stop(): void;
+  inputEnded(): void;
+}
+
+export function runOnMainThread(init: WorkerInit): MainThreadAudio {
+  const loop = new AudioLoop(new FrameRing(init.ring, init.ringShape), new RtStats(init.stats), init.loop);
+  const input = new InputPump(init.inputPath, init.inputIsFifo);
+  const now = () => Number(process.hrtime.bigint());
+  let finish!: (frames: number) => void;
+  const done = new Promise<number>((resolve) => (finish = resolve));
+  let ended = false;
+  let inputEnded = false;
+  let timer: NodeJS.Timeout | undefined;
+
+  const end = () => {
+    if (ended) return;
+    ended = true;
+    clearTimeout(timer);
+    loop.flush();
+    input.close();
+    finish(loop.frames);
+  };
+  const step = () => {
+    const before = loop.frames;
+    if (!input.pump(loop, now())) return end();
+    if (inputEnded && loop.frames === before) return end();
+    if (init.maxFrames && loop.frames >= init.maxFrames) return end();
+    timer = setTimeout(step, Math.min(loop.tick(now()), 20));
+  };
+  timer = setTimeout(step, 1);
+  return { done, stop: end, inputEnded: () => (inputEnded = true) };
+}

@@ -1,0 +1,65 @@
+/**
+ * The audio worker thread. It prioritises itself, then sleeps in poll(2) on
+ * the ingest pipe and runs the audio loop on every wake-up. It never waits on
+ * the main thread: its only outputs are the ring, the shared counters and a
+ * handful of messages at start and end.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { native } from '../native';
+import { AudioLoop } from './audio-loop';
+import { Control, type WorkerInit, type WorkerMessage } from './protocol';
+import { InputPump } from './pump';
+import { FrameRing } from './ring';
+import { applySchedule } from './sched';
+import { RtStats } from './stats';
+
+const init = workerData as WorkerInit;
+const post = (m: WorkerMessage) => parentPort!.postMessage(m);
+const now = () => Number(process.hrtime.bigint());
+
+function main(): void {
+  const sched = applySchedule(init.sched);
+  if (sched.refused.length && init.strict) {
+    post({ type: 'fatal', message: `priority refused (--rt-strict): ${sched.refused.join('; ')}` });
+    return;
+  }
+  const control = new Int32Array(init.control);
+  const loop = new AudioLoop(new FrameRing(init.ring, init.ringShape), new RtStats(init.stats), init.loop);
+  const input = new InputPump(init.inputPath, init.inputIsFifo);
+  post({ type: 'ready', thread: sched.thread, refused: sched.refused });
+  const { pollIn } = native();
+  const stall = testStall();
+  let wait = 20;
+
+  while (!Atomics.load(control, Control.Stop)) {
+    if (stall && !stall.done && loop.frames >= stall.atFrame) {
+      stall.done = true;
+      busyWait(stall.ms);
+    }
+    const readable = pollIn(input.fd, Math.ceil(wait));
+    if (readable && !input.pump(loop, now())) break; // stdin closed: end of the meeting
+    if (!readable && Atomics.load(control, Control.InputEnded)) break; // ingest finished, pipe drained
+    if (init.maxFrames && loop.frames >= init.maxFrames) break;
+    wait = Math.min(loop.tick(now()), 20);
+  }
+  loop.flush();
+  input.close();
+  post({ type: 'done', frames: loop.frames });
+}
+
+/** Test hook: EARSHOT_TEST_STALL_WORKER_MS=AT_MS:DUR_MS busy-loops the worker once, DUR ms, at timeline AT ms. */
+function testStall(): { atFrame: number; ms: number; done: boolean } | undefined {
+  const m = /^(\d+):(\d+)$/.exec(process.env.EARSHOT_TEST_STALL_WORKER_MS ?? '');
+  return m ? { atFrame: Math.floor(Number(m[1]) / 20), ms: Number(m[2]), done: false } : undefined;
+}
+
+function busyWait(ms: number): void {
+  const end = Date.now() + ms;
+  while (Date.now() < end);
+}
+
+try {
+  main();
+} catch (err) {
+  post({ type: 'fatal', message: (err as Error).message });
+}

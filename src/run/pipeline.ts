@@ -1,0 +1,252 @@
+/**
+ * `earshot run`'s control plane (main thread): starts the audio worker and
+ * ingest, drains the ring into the sinks, turns frame flags into events, and
+ * stops everything in order - ingest, worker, ring drained, files finalised,
+ * summary written. Nothing here can make the audio worker wait.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
+import type { MeetingEvent } from '../events';
+import { IngestSupervisor } from '../ingest/supervisor';
+import type { SourceSpec } from '../ingest/spec';
+import type { Logging } from '../logging';
+import { native } from '../native';
+import { readThread } from '../ops/proc';
+import type { AudioLoopOptions } from '../realtime/audio-loop';
+import { FRAME_MS, type Frame } from '../realtime/frame';
+import { runOnMainThread } from '../realtime/main-thread';
+import { Control, type WorkerInit, type WorkerMessage } from '../realtime/protocol';
+import { FrameRing } from '../realtime/ring';
+import type { SchedRequest } from '../realtime/sched';
+import { Stat, RtStats } from '../realtime/stats';
+import type { FrameSink } from '../sinks/sink';
+import { UserError } from '../util/duration';
+import type { PartnerStatus, RunContext } from './context';
+import { GapDetector } from './gaps';
+import { buildSummary, threadSummary, type RunSummary, type ThreadSummary } from './summary';
+
+/** 10.24 s of frames: the main thread may stall this long before the worker drops any. */
+const RING_SLOTS = 512;
+/** /healthz turns unhealthy when no frame was published for this long. */
+const STALL_MS = 1000;
+
+export interface RunOptions {
+  input: SourceSpec;
+  channels: number;
+  loop: Omit<AudioLoopOptions, 'channels' | 'paced'>;
+  sched: SchedRequest;
+  strict: boolean;
+  realtimeThread: 'worker' | 'main';
+  durationMs?: number;
+  logging: Logging;
+  /** Sinks made by the caller (recorder, partners...), fed every frame. */
+  sinks: FrameSink[];
+  /** Extra control-plane services (metrics, heartbeat), started once the context exists. */
+  services?: (ctx: RunContext) => Promise<Array<() => Promise<void> | void>>;
+  partnerStatus?: () => PartnerStatus[];
+  /** Writes summary.json here when set. */
+  recordDir?: string;
+  recordingStats?: () => { files: string[]; framesDropped: number };
+}
+
+export async function runMeeting(o: RunOptions): Promise<{ summary: RunSummary; exitCode: number; error?: UserError }> {
+  const log = o.logging.logger;
+  const stats = RtStats.create();
+  const ring = FrameRing.create({ slots: RING_SLOTS, channels: o.channels });
+  const control = new Int32Array(new SharedArrayBuffer(Control.Count * 4));
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
+
+  const fifoDir = o.input.kind === 'stdin' ? undefined : mkdtempSync(join(tmpdir(), 'earshot-'));
+  const inputPath = fifoDir ? join(fifoDir, 'ingest.pcm') : '/dev/stdin';
+  if (fifoDir) native().mkfifo(inputPath);
+
+  const init: WorkerInit = {
+    control: control.buffer as SharedArrayBuffer,
+    ring: ring.buffer,
+    ringShape: { slots: ring.slots, channels: o.channels },
+    stats: stats.buffer,
+    loop: { ...o.loop, channels: o.channels, paced: o.input.paced },
+    sched: o.sched,
+    strict: o.strict,
+    inputPath,
+    inputIsFifo: !!fifoDir,
+    maxFrames: o.durationMs ? Math.round(o.durationMs / FRAME_MS) : 0,
+  };
+
+  const roles = new Map<number, string>([[native().gettid(), 'main']]);
+  const threads: ThreadSummary[] = [];
+  let refused: string[] = [];
+  let fatal: UserError | undefined;
+  let stopRequested = false;
+
+  const gaps = new GapDetector((e: MeetingEvent) => {
+    log.warn({ event: e }, `${e.kind} at ${e.t.toFixed(2)} s (${e.durationMs} ms)`);
+    for (const s of o.sinks) s.event?.(e);
+  });
+
+  // ---- the audio thread ----
+  let audioDone: Promise<number>;
+  let stopAudio: () => void;
+  let mainAudio: ReturnType<typeof runOnMainThread> | undefined;
+  if (o.realtimeThread === 'worker') {
+    const worker = new Worker(join(__dirname, '..', 'realtime', 'worker.js'), { workerData: init, name: 'earshot-audio' });
+    let onDone!: (frames: number) => void;
+    audioDone = new Promise((resolve) => (onDone = resolve));
+    const ready = new Promise<void>((resolve, reject) => {
+      worker.on('message', (m: WorkerMessage) => {
+        if (m.type === 'ready') {
+          roles.set(m.thread.tid, 'audio');
+          threads.push(threadSummary('audio', m.thread));
+          refused = m.refused;
+          for (const r of m.refused) log.warn(`priority refused, running without it: ${r}`);
+          log.info({ thread: threadSummary('audio', m.thread) }, 'audio worker ready');
+          resolve();
+        } else if (m.type === 'done') onDone(m.frames);
+        else if (m.type === 'fatal') {
+          fatal = new UserError(m.message);
+          reject(fatal);
+          onDone(stats.get(Stat.Frames));
+        }
+      });
+      worker.on('error', (err) => {
+        fatal = new UserError(`audio worker failed: ${err.message}`);
+        reject(fatal);
+        onDone(stats.get(Stat.Frames));
+      });
+      worker.on('exit', () => onDone(stats.get(Stat.Frames)));
+    });
+    stopAudio = () => Atomics.store(control, Control.Stop, 1);
+    try {
+      await ready;
+    } catch (err) {
+      await worker.terminate();
+      if (fifoDir) rmSync(fifoDir, { recursive: true, force: true });
+      throw err;
+    }
+  } else {
+    roles.set(native().gettid(), 'main+audio');
+    mainAudio = runOnMainThread(init);
+    audioDone = mainAudio.done;
+    stopAudio = mainAudio.stop;
+  }
+
+  // ---- ingest ----
+  const ingest =
+    o.input.kind === 'stdin'
+      ? undefined
+      : new IngestSupervisor(o.input, inputPath, o.channels, log.child({ module: 'ingest' }), {
+          position: () => (o.input.paced ? stats.get(Stat.Frames) * 0.02 : stats.get(Stat.InputBytes) / (96_000 * o.channels)),
+          onRestart: ({ attempt, reason, delayMs }) => {
+            const t = stats.get(Stat.Frames) * 0.02;
+            log.warn({ attempt, reason, delayMs }, 'ingest died; restarting');
+            const e: MeetingEvent = { t, kind: 'ingest_restart', durationMs: 0, frames: 0, detail: { attempt, reason } };
+            gaps.counts.ingest_restart = (gaps.counts.ingest_restart ?? 0) + 1;
+            for (const s of o.sinks) s.event?.(e);
+          },
+          onEnd: () => {
+            Atomics.store(control, Control.InputEnded, 1);
+            mainAudio?.inputEnded();
+          },
+          onFatal: (err) => {
+            fatal = err;
+            log.error(err.message);
+            stopAudio();
+          },
+        });
+  ingest?.start();
+
+  // ---- control-plane context and services ----
+  const ctx: RunContext = {
+    startedAt: Date.now(),
+    stats,
+    ringSlots: ring.slots,
+    ringFill: () => ring.fill(),
+    threadRoles: () => roles,
+    partners: () => o.partnerStatus?.() ?? [],
+    log: () => o.logging.stats(),
+    eventLoopDelay: loopDelay,
+    eventCounts: () => gaps.counts,
+    ready: () => stats.get(Stat.Frames) > 0,
+    healthy: () => {
+      const last = stats.get(Stat.LastFrameNs);
+      return last > 0 && (Number(process.hrtime.bigint()) - last) / 1e6 < STALL_MS && (!ingest || ingest.running || o.input.kind === 'stdin');
+    },
+  };
+  const stopServices = (await o.services?.(ctx)) ?? [];
+
+  const stop = (signal: string) => {
+    if (stopRequested) return;
+    stopRequested = true;
+    log.info(`${signal}: stopping`);
+    ingest?.stop();
+    stopAudio();
+  };
+  const onSigint = () => stop('SIGINT');
+  const onSigterm = () => stop('SIGTERM');
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigterm);
+  const stallMain = testStallMain();
+
+  // ---- fan-out: drain the ring into the sinks until the audio side is done ----
+  const frame = {} as Frame;
+  let audioFinished = false;
+  void audioDone.then(() => (audioFinished = true));
+  const drain = () => {
+    while (ring.peek(frame)) {
+      gaps.frame(frame);
+      for (const sink of o.sinks) {
+        try {
+          sink.write(frame);
+        } catch (err) {
+          log.error({ err, sink: sink.name }, 'sink failed on a frame');
+        }
+      }
+      ring.release();
+      if (stallMain && !stallMain.done && frame.seq >= stallMain.atFrame) {
+        stallMain.done = true;
+        const end = Date.now() + stallMain.ms;
+        while (Date.now() < end);
+      }
+    }
+  };
+  while (!audioFinished) {
+    await ring.waitForData(50);
+    drain();
+  }
+  drain();
+  gaps.flush();
+  ingest?.stop();
+
+  // ---- finalise ----
+  process.off('SIGINT', onSigint);
+  process.off('SIGTERM', onSigterm);
+  for (const s of stopServices) await s();
+  const closing = await Promise.allSettled(o.sinks.map((s) => s.close()));
+  closing.forEach((r, i) => r.status === 'rejected' && log.error({ err: r.reason, sink: o.sinks[i]!.name }, 'sink failed to close'));
+  if (fifoDir) rmSync(fifoDir, { recursive: true, force: true });
+  loopDelay.disable();
+  threads.push(threadSummary(roles.get(native().gettid()) ?? 'main', readThread(native().gettid())));
+  const summary = buildSummary({
+    stats,
+    threads,
+    refused,
+    ingestRestarts: ingest?.restarts ?? 0,
+    eventLoopDelayMaxMs: loopDelay.max / 1e6,
+    partners: o.partnerStatus?.() ?? [],
+    log: o.logging.stats(),
+    recording: o.recordDir && o.recordingStats ? { dir: o.recordDir, ...o.recordingStats() } : undefined,
+  });
+  if (o.recordDir) writeFileSync(join(o.recordDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+  if (fatal) log.error(fatal.message);
+  return { summary, exitCode: fatal ? 1 : 0, ...(fatal && { error: fatal }) };
+}
+
+/** Test hook: EARSHOT_TEST_STALL_MAIN_MS=AT_MS:DUR_MS busy-loops the main thread once, at timeline AT ms. */
+function testStallMain(): { atFrame: number; ms: number; done: boolean } | undefined {
+  const m = /^(\d+):(\d+)$/.exec(process.env.EARSHOT_TEST_STALL_MAIN_MS ?? '');
+  return m ? { atFrame: Math.floor(Number(m[1]) / FRAME_MS), ms: Number(m[2]), done: false } : undefined;
+}
