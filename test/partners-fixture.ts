@@ -68,3 +68,38 @@ export async function drive(sinks: FrameSink[], pcm: Int16Array, opts: { from?: 
 export function quietLogger(lines?: string[]) {
   return pino({ level: lines ? 'trace' : 'silent', base: undefined }, { write: (s: string) => void lines?.push(s) });
 }
+
+export interface Line {
+  partner: string;
+  sessionId: string | null;
+  start: number;
+  end: number;
+  final: boolean;
+  text: string;
+  words?: { word: string; start: number; end: number }[];
+}
+
+export function readLines(path: string): Line[] {
+  const { readFileSync, existsSync } = require('node:fs') as typeof import('node:fs');
+  if (!existsSync(path)) return [];
+  return readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Line);
+}
+
+/**
+ * For each true speech segment, the final transcript lines whose words span
+ * it within `tol` seconds. Returns the segments matched by no line or by more than one.
+ */
+export function unmatched(truth: { start: number; end: number }[], lines: Line[], tol = 0.02): string[] {
+  const problems: string[] = [];
+  for (const seg of truth) {
+    const hits = lines.filter((l) => {
+      const w = l.words ?? [];
+      return l.final && w.length > 0 && Math.abs(w[0]!.start - seg.start) <= tol && Math.abs(w[w.length - 1]!.end - seg.end) <= tol;
+    });
+    if (hits.length !== 1) {
+      const near = lines.filter((l) => l.end > seg.start - 1 && l.start < seg.end + 1).map((l) => `${l.words?.[0]?.start}-${l.words?.[l.words.length - 1]?.end}`);
+      problems.push(`${seg.start.toFixed(3)}-${seg.end.toFixed(3)}: ${hits.length} lines (near: ${near.join(', ')})`);
+    }
+  }
+  return problems;
+}
