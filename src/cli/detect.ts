@@ -94,7 +94,9 @@ export async function main(argv: string[]): Promise<number> {
       },
     });
   } catch (err) {
-    throw new UserError(`${(err as Error).message} - run \`earshot detect --help\` for the options`);
+    // parseArgs explains some errors over three lines; the first says it all.
+    const first = (err as Error).message.split('\n')[0]!.replace(/\.$/, '');
+    throw new UserError(`${first} - run \`earshot detect --help\` for the options`);
   }
   const { values: v, positionals } = parsed;
   if (v.help) {
