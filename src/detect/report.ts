@@ -87,7 +87,7 @@ function fileSection(r: FileResult, index: number): string {
       .map(
         (e) =>
           `<tr><td><span class="sw" style="background:${KIND_COLOURS[e.kind] ?? '#000'}"></span>${e.kind}</td>` +
-          `<td>${formatTime(e.startSec)}</td><td>${formatTime(e.endSec)}</td><td>${((e.endSec - e.startSec) * 1000).toFixed(1)}</td>` +
+          `<td>${formatTime(e.startSec)}</td><td>${formatTime(e.endSec)}</td><td>${((e.endSec - e.startSec) * 1000).toFixed(2)}</td>` +
           `<td>${e.channel}</td><td>${e.score.toFixed(1)}</td></tr>`,
       )
       .join('');
