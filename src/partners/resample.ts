@@ -72,10 +72,12 @@ export class Resampler {
     this.centre = Math.floor((n - 1) / 2);
     const proto = new Float64Array(n);
     const i0b = bessel0(beta);
-    for (let m = 0; m < n; m++) {
-      const x = m - (n - 1) / 2;
+    // Centred on an integer tap so the filter is exactly zero-phase (with an
+    // even length the last tap stays zero).
+    for (let m = 0; m <= 2 * this.centre; m++) {
+      const x = m - this.centre;
       const sinc = x === 0 ? 2 * cutoff : Math.sin(2 * Math.PI * cutoff * x) / (Math.PI * x);
-      const r = (2 * m) / (n - 1) - 1;
+      const r = x / (this.centre + 1);
       proto[m] = sinc * (bessel0(beta * Math.sqrt(Math.max(0, 1 - r * r))) / i0b) * this.up;
     }
     this.bank = new Float32Array(n);
