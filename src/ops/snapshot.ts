@@ -79,7 +79,7 @@ function roleFromName(t: ThreadStat): string {
   if (t.tid === process.pid) return 'main';
   if (t.name.startsWith('libuv-worker')) return 'libuv';
   if (t.name.startsWith('V8 ')) return 'v8';
-  if (/^node(Worker)?$/i.test(t.name) || t.name.startsWith('WorkerThread')) return 'worker';
+  // Node 20 names its V8 platform and worker threads "node" too: not ours to guess.
   return 'other';
 }
 

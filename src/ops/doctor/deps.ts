@@ -5,10 +5,8 @@ import { delimiter, join } from 'node:path';
 import { native } from '../../native';
 import { check, type Check } from './check';
 
-/** ffmpeg as the ingest will find it: $FFMPEG_PATH, then PATH, then the bundled fallback. */
+/** ffmpeg as the ingest finds it (src/ingest/ffmpeg-path.ts): PATH, then the bundled fallback. */
 export function findFfmpeg(): { path?: string; source: string } {
-  const env = process.env.FFMPEG_PATH;
-  if (env) return { path: env, source: 'FFMPEG_PATH' };
   for (const dir of (process.env.PATH ?? '').split(delimiter)) {
     const p = join(dir || '.', 'ffmpeg');
     try {
@@ -33,7 +31,7 @@ function run(file: string, args: string[]): Promise<string> {
 
 export async function checkFfmpeg(): Promise<Check> {
   const found = findFfmpeg();
-  if (!found.path) return check('ffmpeg', 'fail', 'ffmpeg not found (FFMPEG_PATH unset, not on PATH, no bundled fallback)', 'apt-get install ffmpeg (or set FFMPEG_PATH)');
+  if (!found.path) return check('ffmpeg', 'fail', 'ffmpeg not found (not on PATH, no bundled @ffmpeg-installer/ffmpeg)', 'apt-get install ffmpeg');
   try {
     const version = (await run(found.path, ['-hide_banner', '-version'])).split('\n')[0]!.replace(/\s+Copyright.*$/, '').trim();
     const encoders = await run(found.path, ['-hide_banner', '-encoders']);
