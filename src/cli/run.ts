@@ -88,7 +88,16 @@ export async function main(argv: string[]): Promise<number> {
   let recorder: Recorder | undefined;
   try {
     if (values.record) {
-      recorder = new Recorder({ dir: values.record, channels, wav: !!values.wav });
+      recorder = new Recorder({
+        dir: values.record,
+        channels,
+        wav: !!values.wav,
+        // The disk fell 30 s behind and frames were dropped from the files (never from capture).
+        onOverrun: (e) => {
+          logging.logger.warn({ event: e }, `sink_overrun at ${e.t.toFixed(2)} s (${e.durationMs} ms not written)`);
+          recorder?.event(e);
+        },
+      });
       sinks.push(recorder);
     }
     const { summary, exitCode, error } = await runMeeting({
@@ -108,6 +117,8 @@ export async function main(argv: string[]): Promise<number> {
       recordDir: values.record,
       recordingStats: recorder && (() => recorderStats(recorder!, !!values.wav)),
     });
+    const diskError = recorder?.stats().error;
+    if (diskError) process.stderr.write(`earshot: recording incomplete: ${diskError} - free space or pick another --record directory\n`);
     report(summary, values.record);
     if (error) process.stderr.write(`earshot: ${error.message}\n`);
     return exitCode;

@@ -4,7 +4,7 @@
  * stops everything in order - ingest, worker, ring drained, files finalised,
  * summary written. Nothing here can make the audio worker wait.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -63,6 +63,9 @@ export async function runMeeting(o: RunOptions): Promise<{ summary: RunSummary; 
   const fifoDir = o.input.kind === 'stdin' ? undefined : mkdtempSync(join(tmpdir(), 'earshot-'));
   const inputPath = fifoDir ? join(fifoDir, 'ingest.pcm') : '/dev/stdin';
   if (fifoDir) native().mkfifo(inputPath);
+  // Our own read end, held until ingest is stopped: when the audio side finishes first
+  // (--duration), ffmpeg must see a clean stop, not EPIPE and a "crash" to restart from.
+  const fifoHold = fifoDir ? openSync(inputPath, constants.O_RDWR | constants.O_NONBLOCK) : undefined;
 
   const init: WorkerInit = {
     control: control.buffer as SharedArrayBuffer,
@@ -124,6 +127,7 @@ export async function runMeeting(o: RunOptions): Promise<{ summary: RunSummary; 
       await ready;
     } catch (err) {
       await worker.terminate();
+      if (fifoHold !== undefined) closeSync(fifoHold);
       if (fifoDir) rmSync(fifoDir, { recursive: true, force: true });
       throw err;
     }
@@ -194,7 +198,10 @@ export async function runMeeting(o: RunOptions): Promise<{ summary: RunSummary; 
   // ---- fan-out: drain the ring into the sinks until the audio side is done ----
   const frame = {} as Frame;
   let audioFinished = false;
-  void audioDone.then(() => (audioFinished = true));
+  void audioDone.then(() => {
+    audioFinished = true;
+    ingest?.stop();
+  });
   const drain = () => {
     while (ring.peek(frame)) {
       gaps.frame(frame);
@@ -227,6 +234,7 @@ export async function runMeeting(o: RunOptions): Promise<{ summary: RunSummary; 
   for (const s of stopServices) await s();
   const closing = await Promise.allSettled(o.sinks.map((s) => s.close()));
   closing.forEach((r, i) => r.status === 'rejected' && log.error({ err: r.reason, sink: o.sinks[i]!.name }, 'sink failed to close'));
+  if (fifoHold !== undefined) closeSync(fifoHold);
   if (fifoDir) rmSync(fifoDir, { recursive: true, force: true });
   loopDelay.disable();
   threads.push(threadSummary(roles.get(native().gettid()) ?? 'main', readThread(native().gettid())));
