@@ -158,6 +158,7 @@ export interface PartnerContext {
   /** Tests and benches: shorter backoff, timeouts. */
   tuning?: Partial<StreamTuning>;
   onSend?(latencyMs: number, bytes: number): void;
+  onFinal?(start: number, end: number, sessionId: string | null): void;
 }
 
 export function createPartnerSinks(specs: PartnerSpec[], ctx: PartnerContext): PartnerSink[] {
@@ -178,6 +179,7 @@ export function createPartnerSinks(specs: PartnerSpec[], ctx: PartnerContext): P
       redact,
       tuning: ctx.tuning,
       onSend: ctx.onSend,
+      onFinal: ctx.onFinal,
     });
     // The shared transcripts file closes with the last partner.
     const close = stream.close.bind(stream);

@@ -22,9 +22,9 @@ function bessel0(x: number): number {
 }
 
 export interface ResamplerOptions {
-  /** Stopband attenuation in dB (default 80). */
+  /** Stopband attenuation in dB (default 65). */
   attenuationDb?: number;
-  /** Transition band as a fraction of the lower Nyquist frequency (default 0.16). */
+  /** Transition band as a fraction of the lower Nyquist frequency (default 0.3). */
   transition?: number;
 }
 
@@ -33,7 +33,7 @@ export class Resampler {
   readonly down: number;
   /** Taps per polyphase branch. */
   readonly taps: number;
-  /** Polyphase filter: branch p occupies [p*taps, (p+1)*taps), tap k applies to x[jmax - k]. */
+  /** Polyphase filter: branch p occupies [p*taps, (p+1)*taps), reversed (last entry applies to x[jmax]). */
   private readonly bank: Float32Array;
   private readonly centre: number;
   /** Input history, interleaved float; holds x[bufStart .. bufStart + bufFrames). */
@@ -57,8 +57,11 @@ export class Resampler {
     const g = gcd(inRate, outRate);
     this.up = outRate / g;
     this.down = inRate / g;
-    const atten = opts.attenuationDb ?? 80;
-    const width = opts.transition ?? 0.16;
+    // 65 dB and a 30% transition band (48 -> 16 kHz: flat to 6.8 kHz, 65 dB down
+    // from 9.2 kHz; only 8-9.2 kHz folds, into 6.8-8 kHz): ~80 taps, cheap
+    // enough for 50 streams on one core, and far below a speech partner's needs.
+    const atten = opts.attenuationDb ?? 65;
+    const width = opts.transition ?? 0.3;
     // Cutoff and transition, as fractions of the upsampled rate (inRate * up).
     const nyq = Math.min(inRate, outRate) / 2;
     const upRate = inRate * this.up;
@@ -80,9 +83,11 @@ export class Resampler {
       const r = x / (this.centre + 1);
       proto[m] = sinc * (bessel0(beta * Math.sqrt(Math.max(0, 1 - r * r))) / i0b) * this.up;
     }
+    // Stored reversed per branch so the inner loop is a forward dot product
+    // over x[jmax - taps + 1 .. jmax].
     this.bank = new Float32Array(n);
     for (let p = 0; p < this.up; p++) {
-      for (let k = 0; k < this.taps; k++) this.bank[p * this.taps + k] = proto[p + k * this.up];
+      for (let k = 0; k < this.taps; k++) this.bank[p * this.taps + (this.taps - 1 - k)] = proto[p + k * this.up];
     }
     this.buf = new Float32Array((this.taps + 4096) * channels);
     this.out = new Int16Array(0);
@@ -147,11 +152,28 @@ export class Resampler {
       const jmax = Math.floor(u / up);
       const phase = u - jmax * up;
       const f = phase * taps;
-      const at = jmax - this.bufStart; // position of x[jmax] in buf
+      const first = jmax - (taps - 1) - this.bufStart; // position of x[jmax - taps + 1] in buf
+      if (ch === 1) {
+        // Four accumulators: the add chain, not the multiplies, is the bottleneck.
+        let a0 = 0;
+        let a1 = 0;
+        let a2 = 0;
+        let a3 = 0;
+        let k = 0;
+        for (; k + 3 < taps; k += 4) {
+          a0 += bank[f + k]! * buf[first + k]!;
+          a1 += bank[f + k + 1]! * buf[first + k + 1]!;
+          a2 += bank[f + k + 2]! * buf[first + k + 2]!;
+          a3 += bank[f + k + 3]! * buf[first + k + 3]!;
+        }
+        for (; k < taps; k++) a0 += bank[f + k]! * buf[first + k]!;
+        const s = Math.round((a0 + a1 + a2 + a3) * 32768);
+        out[o++] = s > 32767 ? 32767 : s < -32768 ? -32768 : s;
+        continue;
+      }
       for (let c = 0; c < ch; c++) {
         let acc = 0;
-        let idx = at * ch + c;
-        for (let k = 0; k < taps; k++, idx -= ch) acc += bank[f + k]! * buf[idx]!;
+        for (let k = 0, idx = first * ch + c; k < taps; k++, idx += ch) acc += bank[f + k]! * buf[idx]!;
         const s = Math.round(acc * 32768);
         out[o++] = s > 32767 ? 32767 : s < -32768 ? -32768 : s;
       }

@@ -103,6 +103,8 @@ export interface StreamDeps {
   tuning?: Partial<StreamTuning>;
   /** Latency samples (ms, capture -> send) for benches; off by default. */
   onSend?(latencyMs: number, bytes: number): void;
+  /** Every final as mapped to the timeline, silence included (benches). */
+  onFinal?(start: number, end: number, sessionId: string | null): void;
 }
 
 export class PartnerStream implements PartnerSink {
@@ -471,6 +473,7 @@ export class PartnerStream implements PartnerSink {
     const start = this.timeOf(this.posOfConn(r.start));
     const end = this.timeOf(endPos);
     if (r.final) {
+      this.d.onFinal?.(start, end, this.sessionId);
       if (endPos > this.confirmedPos) this.confirmedPos = Math.min(endPos, this.connLastEnd);
       this.connConfirmed = true;
       this.failures = 0;
