@@ -1,8 +1,16 @@
 /**
- * Offline analysis of one channel (placeholder interface; the detector issue
- * fills it in). Samples are floats in [-1, 1), pushed in blocks of any size;
- * state is bounded so that archives stream through in constant memory.
+ * Offline analysis of one channel. Samples are floats in [-1, 1), pushed in blocks of any
+ * size; all state is bounded (a window of a few hundred milliseconds plus fixed tables), so
+ * archives stream through in constant memory. Each detector has its own module:
+ * dropouts, clipping, repeats, and clicks/splices (impulses); this file runs them over a
+ * shared sliding window and settles overlaps between their findings.
  */
+import { ClipTracker, CLIP_LEVEL } from './clipping';
+import { DropoutTracker, SILENCE_LEVEL } from './dropouts';
+import type { RawEvent } from './events';
+import { ImpulseDetector } from './impulses';
+import { RepeatTracker } from './repeats';
+
 export type DetectKind = 'click' | 'dropout' | 'discontinuity' | 'repeat' | 'clipping';
 
 export interface DetectEvent {
@@ -20,16 +28,113 @@ export interface DetectOptions {
   bitsPerSample?: number;
 }
 
+/** Samples copied in per step, whatever the caller's block size (bounds the window). */
+const CHUNK = 8192;
+/**
+ * Clicks and splices at the edges of a dropout, a repeated block or a clipped burst are that
+ * event's own edges, not separate events: they are dropped within this margin of one.
+ */
+const EDGE_MARGIN_MS = 3;
+
 export class ChannelAnalyzer {
+  private readonly keep: number;
+  private readonly x: Float32Array;
+  private readonly ef: Float32Array;
+  private readonly eps: Float32Array;
+  private base = 0;
+  private len = 0;
+  private readonly dropouts: DropoutTracker;
+  private readonly clips: ClipTracker;
+  private readonly repeats: RepeatTracker;
+  private readonly impulses: ImpulseDetector;
+  private readonly found: RawEvent[] = [];
+  private readonly impulseFound: RawEvent[] = [];
+  private finished = false;
+
   constructor(
     readonly sampleRate: number,
     readonly channel: number,
     readonly opts: DetectOptions = {},
-  ) {}
+  ) {
+    if (!(sampleRate > 0)) throw new RangeError(`sample rate must be positive, got ${sampleRate}`);
+    const sens = opts.sensitivity ?? 1;
+    if (!(sens > 0)) throw new RangeError(`sensitivity must be positive, got ${sens}`);
+    const bits = opts.bitsPerSample ?? 0;
+    // Integer sources: silence is within 1.5 LSB of 16 bits or one LSB of their own, whichever is
+    // larger (8-bit audio's quietest step is far above 16-bit's); full scale is their top codes.
+    const lsb = bits > 0 ? 2 ** (1 - bits) : 0;
+    const silence = Math.max(SILENCE_LEVEL, 1.01 * lsb);
+    const clip = bits > 0 && bits <= 16 ? Math.min(CLIP_LEVEL, 1 - 2.01 * lsb) : CLIP_LEVEL;
+    this.dropouts = new DropoutTracker(sampleRate, silence, sens);
+    this.clips = new ClipTracker(sampleRate, clip);
+    this.repeats = new RepeatTracker(sampleRate, sens);
+    this.impulses = new ImpulseDetector(sampleRate, sens);
+    this.keep = Math.max(RepeatTracker.lookback(sampleRate), this.impulses.lookback()) + 64;
+    const cap = this.keep + CHUNK;
+    this.x = new Float32Array(cap);
+    this.ef = new Float32Array(cap);
+    this.eps = new Float32Array(cap);
+  }
 
-  push(_block: Float32Array): void {}
+  push(block: Float32Array): void {
+    if (this.finished) throw new Error('push() after finish()');
+    for (let off = 0; off < block.length; off += CHUNK) {
+      const chunk = block.subarray(off, Math.min(block.length, off + CHUNK));
+      this.makeRoom(chunk.length);
+      const from = this.base + this.len;
+      this.x.set(chunk, this.len);
+      this.len += chunk.length;
+      const to = this.base + this.len;
+      this.dropouts.scan(this.x, this.base, from, to, this.found);
+      this.clips.scan(this.x, this.base, from, to, this.found);
+      this.repeats.scan(this.x, this.base, from, to, this.found);
+      this.impulses.advance(this.x, this.ef, this.eps, this.base, to, this.impulseFound);
+    }
+  }
 
   finish(): DetectEvent[] {
-    return [];
+    if (!this.finished) {
+      this.finished = true;
+      const total = this.base + this.len;
+      // Zero padding so the last hop's lookahead reads defined samples; padding is not scanned.
+      this.impulses.advance(this.x, this.ef, this.eps, this.base, total, this.impulseFound, true);
+      this.dropouts.finish(this.x, this.base, total, this.found);
+      this.clips.finish(total, this.found);
+      this.repeats.finish(this.x, this.base, this.found);
+    }
+    return this.settle();
+  }
+
+  /** Drops clicks/splices that are the edges of a bigger event, then sorts and converts to seconds. */
+  private settle(): DetectEvent[] {
+    const fs = this.sampleRate;
+    const margin = Math.round((EDGE_MARGIN_MS * fs) / 1000);
+    const big = this.found.slice().sort((p, q) => p.start - q.start);
+    const kept: RawEvent[] = [...big];
+    let j = 0;
+    for (const e of this.impulseFound) {
+      while (j < big.length && big[j].end + margin < e.start) j++;
+      let covered = false;
+      for (let k = j; k < big.length && big[k].start - margin <= e.end; k++) {
+        if (big[k].end + margin >= e.start) { covered = true; break; }
+      }
+      if (!covered) kept.push(e);
+    }
+    kept.sort((p, q) => p.start - q.start);
+    return kept.map((e) => ({
+      kind: e.kind,
+      startSec: e.start / fs,
+      endSec: e.end / fs,
+      channel: this.channel,
+      score: Math.round(e.score * 100) / 100,
+    }));
+  }
+
+  private makeRoom(n: number): void {
+    if (this.len + n <= this.x.length) return;
+    const shift = this.len - this.keep;
+    for (const a of [this.x, this.ef, this.eps]) a.copyWithin(0, shift, this.len);
+    this.base += shift;
+    this.len = this.keep;
   }
 }

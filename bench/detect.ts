@@ -1,0 +1,212 @@
+/**
+ * `npm run bench:detect`: accuracy, false events on clean audio and speed of the offline
+ * detector, with ffmpeg's adeclick beside it.
+ *
+ * Ground truth: events injected with a fixed seed into real recordings (drum loops and music
+ * from supersonic-scsynth-samples, Debian's 8 kHz asterisk prompts, Debian's alsa sounds),
+ * scored one-to-one (±5 ms clicks, ±10 ms others). Flags: --quick (a subset, for a dev loop),
+ * --no-adeclick, --verbose (list misses and false events).
+ */
+import { ChannelAnalyzer, type DetectEvent, type DetectKind } from '../src/detect/analyze';
+import { adeclick } from './detect-adeclick';
+import { loadCorpus, speedSignal48k, type Source } from './detect-corpus';
+import { inject, type TruthEvent } from './detect-inject';
+import { add, emptyTally, KINDS, match, prf, type Interval, type Tally } from './detect-score';
+
+const args = new Set(process.argv.slice(2));
+const QUICK = args.has('--quick');
+const VERBOSE = args.has('--verbose');
+const SEED = 20240611;
+/** Block size the benchmark feeds the analyzer with (the CLI's reader uses its own). */
+const BLOCK = 4096;
+
+const TARGET_F1_ALL = 0.95;
+const TARGET_F1_KIND = 0.9;
+const TARGET_FP_PER_MIN = 1;
+const TARGET_SPEED = 300;
+
+function analyze(x: Float32Array, fs: number, block = BLOCK): DetectEvent[] {
+  const a = new ChannelAnalyzer(fs, 0);
+  for (let i = 0; i < x.length; i += block) a.push(x.subarray(i, Math.min(x.length, i + block)));
+  return a.finish();
+}
+
+function toIntervals(truth: TruthEvent[], fs: number): Interval[] {
+  return truth.map((t) => ({ kind: t.kind, startSec: t.start / fs, endSec: t.end / fs, variant: t.variant }));
+}
+
+function pct(v: number): string {
+  return (100 * v).toFixed(1).padStart(5);
+}
+
+function row(label: string, t: Tally): string {
+  const { p, r, f1 } = prf(t);
+  return `${label.padEnd(16)} ${String(t.tp + t.fn).padStart(6)} ${String(t.tp).padStart(6)} ${String(t.fp).padStart(6)}` +
+    `  ${pct(p)}  ${pct(r)}  ${f1.toFixed(3)}`;
+}
+
+function seedFor(name: string): number {
+  let h = SEED;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 16777619);
+  return h >>> 0;
+}
+
+function main(): void {
+  const t0 = performance.now();
+  const corpus = loadCorpus({ speechStride: QUICK ? 6 : 1 });
+  const injected = corpus.filter((s) => s.inject).map((s) => ({ src: s, ...inject(s.samples, s.sampleRate, seedFor(s.name)) }));
+  const sec = (s: Source) => s.samples.length / s.sampleRate;
+  console.log(`earshot detect benchmark${QUICK ? ' (--quick subset)' : ''}: ${corpus.length} recordings, ` +
+    `${(corpus.reduce((a, s) => a + sec(s), 0) / 60).toFixed(1)} min clean; ${injected.length} injected copies, ` +
+    `${injected.reduce((a, s) => a + s.truth.length, 0)} events (seed ${SEED})`);
+
+  // Accuracy on injected copies.
+  const total = new Map<DetectKind, Tally>(KINDS.map((k) => [k, emptyTally()]));
+  const perSet = new Map<string, Tally>();
+  const variants = new Map<string, { n: number; hit: number }>();
+  const adeclickInput = new Map<number, { parts: Float32Array[]; truth: Interval[]; joins: number[]; length: number }>();
+  for (const inj of injected) {
+    const fs = inj.src.sampleRate;
+    const truth = toIntervals(inj.truth, fs);
+    const found = analyze(inj.samples, fs);
+    const m = match(truth, found);
+    const setT = perSet.get(inj.src.set) ?? emptyTally();
+    for (const [k, t] of m.perKind) { add(total.get(k)!, t); add(setT, t); }
+    perSet.set(inj.src.set, setT);
+    const missedSet = new Set(m.missed);
+    for (const t of truth) {
+      const v = variants.get(t.variant!) ?? { n: 0, hit: 0 };
+      v.n++;
+      if (!missedSet.has(t)) v.hit++;
+      variants.set(t.variant!, v);
+    }
+    if (VERBOSE) {
+      for (const e of m.missed) console.log(`  miss  ${inj.src.name} ${e.kind}/${e.variant} @${e.startSec.toFixed(4)}`);
+      for (const e of m.false) console.log(`  false ${inj.src.name} ${e.kind} @${e.startSec.toFixed(4)}-${e.endSec.toFixed(4)}`);
+    }
+    const a = adeclickInput.get(fs) ?? { parts: [], truth: [], joins: [], length: 0 };
+    const off = a.length / fs;
+    for (const t of truth) a.truth.push({ ...t, startSec: t.startSec + off, endSec: t.endSec + off });
+    a.joins.push(a.length);
+    a.parts.push(inj.samples);
+    a.length += inj.samples.length;
+    adeclickInput.set(fs, a);
+  }
+  const all = emptyTally();
+  console.log('\nearshot on injected events (one-to-one, ±5 ms clicks, ±10 ms others)');
+  console.log('kind             events     TP     FP  prec%  rec%    F1');
+  for (const k of KINDS) { add(all, total.get(k)!); console.log(row(k, total.get(k)!)); }
+  console.log(row('ALL', all));
+  console.log('by recording set:');
+  for (const [s, t] of perSet) console.log(row(`  ${s}`, t));
+  console.log('recall by injected variant:');
+  for (const [v, { n, hit }] of [...variants].sort()) console.log(`  ${v.padEnd(26)} ${String(hit).padStart(5)}/${String(n).padEnd(5)} ${pct(hit / n)}%`);
+
+  // False events on the untouched originals.
+  console.log('\nfalse events on the untouched originals');
+  let cleanMin = 0;
+  let cleanEvents = 0;
+  const cleanBySet = new Map<string, { min: number; n: number; kinds: Map<string, number> }>();
+  for (const s of corpus) {
+    const ev = analyze(s.samples, s.sampleRate);
+    const min = sec(s) / 60;
+    cleanMin += min;
+    cleanEvents += ev.length;
+    const c = cleanBySet.get(s.set) ?? { min: 0, n: 0, kinds: new Map() };
+    c.min += min;
+    c.n += ev.length;
+    for (const e of ev) c.kinds.set(e.kind, (c.kinds.get(e.kind) ?? 0) + 1);
+    cleanBySet.set(s.set, c);
+    if (VERBOSE) for (const e of ev) console.log(`  clean ${s.name} ${e.kind} @${e.startSec.toFixed(4)} score ${e.score.toFixed(2)}`);
+  }
+  for (const [s, c] of cleanBySet) {
+    console.log(`  ${s.padEnd(10)} ${c.min.toFixed(2).padStart(6)} min  ${String(c.n).padStart(4)} events  ` +
+      `${(c.n / c.min).toFixed(2).padStart(6)}/min  ${[...c.kinds].map(([k, n]) => `${k}:${n}`).join(' ')}`);
+  }
+  const fpPerMin = cleanEvents / cleanMin;
+  console.log(`  ${'all'.padEnd(10)} ${cleanMin.toFixed(2).padStart(6)} min  ${String(cleanEvents).padStart(4)} events  ${fpPerMin.toFixed(2).padStart(6)}/min`);
+
+  // Speed: one thread, 48 kHz mono.
+  const x48 = speedSignal48k();
+  analyze(x48.subarray(0, Math.min(x48.length, 48000 * 5)), 48000); // warm the JIT
+  const reps = QUICK ? 1 : 3;
+  let best = Infinity;
+  for (let r = 0; r < reps; r++) {
+    const ts = performance.now();
+    analyze(x48, 48000);
+    best = Math.min(best, (performance.now() - ts) / 1000);
+  }
+  const speed = x48.length / 48000 / best;
+  console.log(`\nspeed: ${(x48.length / 48000).toFixed(1)} s of 48 kHz mono in ${best.toFixed(3)} s on one thread = ${speed.toFixed(0)}x real time`);
+
+  // adeclick beside ours, kind-agnostic (it only says "repaired here").
+  let ad: Tally | undefined;
+  let adClean = 0;
+  let adSeconds = 0;
+  let adAudio = 0;
+  let oursAny = emptyTally();
+  const adByKind = new Map<DetectKind, Tally>(KINDS.map((k) => [k, emptyTally()]));
+  if (!args.has('--no-adeclick')) {
+    ad = emptyTally();
+    for (const [fs, a] of adeclickInput) {
+      const x = new Float32Array(a.length);
+      let o = 0;
+      for (const p of a.parts) { x.set(p, o); o += p.length; }
+      const run = adeclick(x, fs);
+      adSeconds += run.seconds;
+      adAudio += a.length / fs;
+      const nearJoin = (i: number) => a.joins.some((j) => Math.abs(i - j) < fs * 0.02);
+      const found: Interval[] = run.ranges.filter(([s]) => !nearJoin(s))
+        .map(([s, e]) => ({ kind: 'click' as DetectKind, startSec: s / fs, endSec: e / fs }));
+      const m = match(a.truth, found, true);
+      for (const [k, t] of m.perKind) { add(ad, t); add(adByKind.get(k)!, t); }
+      // The same kind-agnostic score for ours, for a like-for-like row.
+      const oursFound: Interval[] = [];
+      let off = 0;
+      for (const p of a.parts) {
+        for (const e of analyze(p, fs)) oursFound.push({ ...e, startSec: e.startSec + off / fs, endSec: e.endSec + off / fs });
+        off += p.length;
+      }
+      for (const [, t] of match(a.truth, oursFound, true).perKind) add(oursAny, t);
+    }
+    const cleanByRate = new Map<number, Float32Array[]>();
+    for (const s of corpus) cleanByRate.set(s.sampleRate, [...(cleanByRate.get(s.sampleRate) ?? []), s.samples]);
+    for (const [fs, parts] of cleanByRate) {
+      const n = parts.reduce((v, p) => v + p.length, 0);
+      const x = new Float32Array(n);
+      const joins: number[] = [];
+      let o = 0;
+      for (const p of parts) { joins.push(o); x.set(p, o); o += p.length; }
+      const run = adeclick(x, fs);
+      adClean += run.ranges.filter(([s]) => !joins.some((j) => Math.abs(s - j) < fs * 0.02)).length;
+    }
+  }
+
+  console.log('\nside by side (kind-agnostic matching: a detection of any kind at the right place counts)');
+  console.log('detector                   prec%  rec%    F1   false/min clean   x real time');
+  const line = (name: string, t: Tally, fpm: number, sp: string) => {
+    const { p, r, f1 } = prf(t);
+    console.log(`${name.padEnd(26)} ${pct(p)} ${pct(r)}  ${f1.toFixed(3)}  ${fpm.toFixed(2).padStart(12)}   ${sp}`);
+  };
+  if (ad) {
+    line('earshot', oursAny, fpPerMin, `${speed.toFixed(0)} (48k, 1 thread)`);
+    line('ffmpeg adeclick=m=s', ad, adClean / cleanMin, `${(adAudio / adSeconds).toFixed(0)} (mixed rates)`);
+    console.log('adeclick recall by kind: ' + KINDS.map((k) => `${k} ${pct(prf(adByKind.get(k)!).r)}%`).join(', '));
+  }
+
+  console.log('\ntargets');
+  const ok = (b: boolean) => (b ? 'met   ' : 'MISSED');
+  console.log(`  ${ok(prf(all).f1 >= TARGET_F1_ALL)} F1 overall ${prf(all).f1.toFixed(3)} >= ${TARGET_F1_ALL}`);
+  for (const k of KINDS) {
+    const f = prf(total.get(k)!).f1;
+    console.log(`  ${ok(f >= TARGET_F1_KIND)} F1 ${k.padEnd(13)} ${f.toFixed(3)} >= ${TARGET_F1_KIND}`);
+  }
+  console.log(`  ${ok(fpPerMin <= TARGET_FP_PER_MIN)} false events on clean originals ${fpPerMin.toFixed(2)}/min <= ${TARGET_FP_PER_MIN}`);
+  for (const [s, c] of cleanBySet) {
+    console.log(`  ${ok(c.n / c.min <= TARGET_FP_PER_MIN)}   ${s.padEnd(10)} ${(c.n / c.min).toFixed(2)}/min`);
+  }
+  console.log(`  ${ok(speed >= TARGET_SPEED)} speed ${speed.toFixed(0)}x >= ${TARGET_SPEED}x real time (48 kHz mono, one thread)`);
+  console.log(`\n(bench wall time ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+}
+
+main();

@@ -1,0 +1,61 @@
+/**
+ * Clipping: runs of samples at full scale. Normalised audio touches full scale on single
+ * peaks; a converter or gain stage that runs out of headroom holds it for several samples.
+ */
+import type { RawEvent } from './events';
+
+/** Full scale: within 0.1 % of 1.0 (16-bit 32735 and up); integer sources use their own top codes. */
+export const CLIP_LEVEL = 0.999;
+/** A run needs at least 3 consecutive full-scale samples of one sign to open an event (2 happen on normalised peaks). */
+const MIN_CLIP_RUN = 3;
+/** Clipped runs closer than this (one 50 Hz half-cycle) belong to one clipping event. */
+const CLIP_MERGE_MS = 10;
+
+export class ClipTracker {
+  private readonly merge: number;
+  private runStart = -1;
+  private runSign = 0;
+  private evStart = -1;
+  private evEnd = -1;
+  private evCount = 0;
+
+  constructor(sampleRate: number, private readonly level: number) {
+    this.merge = Math.round((CLIP_MERGE_MS * sampleRate) / 1000);
+  }
+
+  scan(x: Float32Array, base: number, from: number, to: number, out: RawEvent[]): void {
+    const level = this.level;
+    for (let n = from; n < to; n++) {
+      const v = x[n - base];
+      const sign = v >= level ? 1 : v <= -level ? -1 : 0;
+      if (sign !== 0 && sign === this.runSign) continue;
+      if (this.runSign !== 0) this.endRun(n, out);
+      this.runSign = sign;
+      this.runStart = sign !== 0 ? n : -1;
+      if (sign === 0 && this.evStart >= 0 && n - this.evEnd > this.merge) this.close(out);
+    }
+  }
+
+  finish(total: number, out: RawEvent[]): void {
+    if (this.runSign !== 0) this.endRun(total, out);
+    if (this.evStart >= 0) this.close(out);
+  }
+
+  private endRun(end: number, out: RawEvent[]): void {
+    const len = end - this.runStart;
+    if (this.evStart >= 0 && this.runStart - this.evEnd <= this.merge) {
+      this.evEnd = end;
+      this.evCount += len;
+    } else if (len >= MIN_CLIP_RUN) {
+      if (this.evStart >= 0) this.close(out);
+      this.evStart = this.runStart;
+      this.evEnd = end;
+      this.evCount = len;
+    }
+  }
+
+  private close(out: RawEvent[]): void {
+    out.push({ kind: 'clipping', start: this.evStart, end: this.evEnd, score: this.evCount });
+    this.evStart = -1;
+  }
+}

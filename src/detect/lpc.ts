@@ -1,0 +1,40 @@
+/**
+ * Linear prediction by the autocorrelation method: Levinson-Durbin on a (lag-windowed)
+ * autocorrelation. `a[0] = 1` and the prediction-error (inverse) filter is
+ * `e[n] = sum_k a[k] x[n-k]`; the backward residual uses the same taps on future samples.
+ */
+
+/**
+ * White-noise correction: r[0] is raised by this fraction (a -40 dB noise floor) so that
+ * near-silent or pure-tone windows stay well conditioned and the inverse filter never has
+ * absurd gain. Small enough not to blunt the prediction gain of real audio.
+ */
+const WHITE_NOISE_CORRECTION = 1e-4;
+
+/**
+ * Solves for the inverse filter into `a` (length order+1). `r` is the autocorrelation
+ * (length order+1) and is left untouched; `tmp` is scratch of the same length.
+ * Returns the final prediction-error power (0 when the window is silent).
+ */
+export function levinson(r: Float64Array, order: number, a: Float64Array, tmp: Float64Array): number {
+  a.fill(0);
+  a[0] = 1;
+  let err = r[0] * (1 + WHITE_NOISE_CORRECTION);
+  if (!(err > 1e-20)) return 0;
+  for (let i = 1; i <= order; i++) {
+    let acc = r[i];
+    for (let j = 1; j < i; j++) acc += a[j] * r[i - j];
+    const k = -acc / err;
+    for (let j = 0; j <= i; j++) tmp[j] = a[j];
+    for (let j = 1; j < i; j++) a[j] = tmp[j] + k * tmp[i - j];
+    a[i] = k;
+    err *= 1 - k * k;
+    if (!(err > 0)) break;
+  }
+  return err;
+}
+
+/** Order used at a sample rate: about one pole pair per kHz of bandwidth, within [8, 16]. */
+export function lpcOrder(sampleRate: number): number {
+  return Math.max(8, Math.min(16, Math.round(sampleRate / 3000)));
+}
