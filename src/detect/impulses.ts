@@ -202,13 +202,15 @@ export class ImpulseDetector {
   }
 
   private scale(e: Float32Array, from: number): number {
-    const H = this.hop;
+    // Every other sample at high rates: the median of 220+ values is as steady, at half the cost.
+    const st = this.stride;
     const m = this.mad;
-    for (let k = 0; k < H; k++) {
+    let c = 0;
+    for (let k = 0; k < this.hop; k += st) {
       const v = e[from + k];
-      m[k] = v < 0 ? -v : v;
+      m[c++] = v < 0 ? -v : v;
     }
-    const s = MAD_TO_SIGMA * select(m, H, H >> 1);
+    const s = MAD_TO_SIGMA * select(m, c, c >> 1);
     return s > SIGMA_FLOOR ? s : SIGMA_FLOOR;
   }
 

@@ -34,6 +34,7 @@ export class RepeatTracker {
   private readonly table: Float64Array;
   private readonly mask: number;
   private readonly minRms: number;
+  private readonly ring = new Int32Array(RING);
   private hash = 0;
   private gate = 0;
   private lag = 0;
@@ -64,8 +65,12 @@ export class RepeatTracker {
     const gateMin = GATE_STEPS * WINDOW;
     for (let n = from; n < to; n++) {
       const i = n - base;
-      const q = Math.round(x[i] * QSCALE) | 0;
-      const old = n - WINDOW >= this.started ? Math.round(x[i - WINDOW] * QSCALE) | 0 : 0;
+      // Rounded quantisation (offset keeps the truncation a floor for |x| < 32); the ring
+      // remembers each window's outgoing value instead of re-quantising it.
+      const q = ((x[i] * QSCALE + 65536.5) | 0) - 65536;
+      const slotQ = n & (RING - 1);
+      const old = this.ring[slotQ];
+      this.ring[slotQ] = q;
       this.hash = (Math.imul(this.hash, B) + q - Math.imul(old, BK)) | 0;
       this.gate += (q < 0 ? -q : q) - (old < 0 ? -old : old);
       if (this.runStart >= 0) {
@@ -135,6 +140,9 @@ export class RepeatTracker {
     out.push({ kind: 'repeat', start: this.runEnd - len, end: this.runEnd, score: len / L });
   }
 }
+
+/** Ring of the last WINDOW quantised samples: the slot of sample n holds sample n - WINDOW (WINDOW is a power of two). */
+const RING = WINDOW;
 
 function powHash(b: number, k: number): number {
   let r = 1;

@@ -1,0 +1,135 @@
+/**
+ * Behaviour of the per-channel analysis on real recordings (decoded by the real ffmpeg):
+ * each kind of injected defect is found at its place and with its kind, the untouched
+ * recordings give nothing, and the block size the caller pushes does not change the result.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ChannelAnalyzer, type DetectEvent, type DetectKind } from '../src/detect/analyze';
+import { ROOT } from '../src/paths';
+
+const SPEECH_8K = '/usr/share/asterisk/sounds/en/agent-newlocation.wav';
+const VOICE_48K = '/usr/share/sounds/alsa/Front_Center.wav';
+const GUITAR = join(ROOT, 'node_modules', 'supersonic-scsynth-samples', 'samples', 'guit_em9.flac');
+
+function decode(path: string): Float32Array {
+  const out = execFileSync('ffmpeg', ['-v', 'error', '-i', path, '-af', 'pan=mono|c0=c0', '-f', 'f32le', '-acodec', 'pcm_f32le', 'pipe:1'],
+    { maxBuffer: 1 << 28 });
+  return new Float32Array(out.buffer.slice(out.byteOffset, out.byteOffset + out.byteLength));
+}
+
+function analyze(x: Float32Array, fs: number, block = 4096): DetectEvent[] {
+  const a = new ChannelAnalyzer(fs, 0);
+  for (let i = 0; i < x.length; i += block) a.push(x.subarray(i, Math.min(x.length, i + block)));
+  return a.finish();
+}
+
+/** The loudest 10 ms-aligned position in [from, to) seconds: somewhere the audio is active. */
+function activeAt(x: Float32Array, fs: number, from: number, to: number): number {
+  const w = Math.round(fs * 0.01);
+  let best = 0;
+  let at = Math.round(from * fs);
+  for (let i = Math.round(from * fs); i + w < Math.round(to * fs); i += w) {
+    let s = 0;
+    for (let k = 0; k < w; k++) s += x[i + k] * x[i + k];
+    if (s > best) { best = s; at = i; }
+  }
+  return at;
+}
+
+function found(events: DetectEvent[], kind: DetectKind, atSec: number, tolSec: number): boolean {
+  return events.some((e) => e.kind === kind && Math.abs(e.startSec - atSec) <= tolSec);
+}
+
+const speech = existsSync(SPEECH_8K) ? decode(SPEECH_8K) : undefined;
+const voice = existsSync(VOICE_48K) ? decode(VOICE_48K) : undefined;
+
+test('clean real recordings give no events (8 kHz speech, 48 kHz voice)', () => {
+  assert.ok(speech && voice, 'needs Debian asterisk-core-sounds-en-wav and alsa-utils');
+  assert.equal(analyze(speech!, 8000), []);
+  assert.equal(analyze(voice!, 48000), []);
+});
+
+test('a dropout (20 ms of zeros) is found where it starts, as a dropout', () => {
+  const x = voice!.slice();
+  const at = activeAt(x, 48000, 0.3, 1.0);
+  x.fill(0, at, at + 960);
+  const ev = analyze(x, 48000);
+  assert.ok(found(ev, 'dropout', at / 48000, 0.01), JSON.stringify(ev));
+  assert.is(ev.filter((e) => e.kind !== 'dropout').length, 0, JSON.stringify(ev));
+});
+
+test('inserted silence (15 ms pushing content later) in 8 kHz speech is a dropout', () => {
+  const at = activeAt(speech!, 8000, 0.5, 2.5);
+  const gap = 120;
+  const x = new Float32Array(speech!.length + gap);
+  x.set(speech!.subarray(0, at), 0);
+  x.set(speech!.subarray(at), at + gap);
+  const ev = analyze(x, 8000);
+  assert.ok(found(ev, 'dropout', at / 8000, 0.01), JSON.stringify(ev));
+});
+
+test('a replayed 20 ms frame is a repeat at the copy', () => {
+  const at = activeAt(speech!, 8000, 0.5, 2.5);
+  const L = 160;
+  const x = new Float32Array(speech!.length + L);
+  x.set(speech!.subarray(0, at), 0);
+  x.set(speech!.subarray(at - L, at), at);
+  x.set(speech!.subarray(at), at + L);
+  const ev = analyze(x, 8000);
+  assert.ok(found(ev, 'repeat', at / 8000, 0.01), JSON.stringify(ev));
+});
+
+test('a burst driven past full scale is clipping', () => {
+  const x = voice!.slice();
+  const at = activeAt(x, 48000, 0.3, 1.0);
+  let peak = 0;
+  for (let i = at; i < at + 960; i++) peak = Math.max(peak, Math.abs(x[i]));
+  let first = -1;
+  for (let i = at; i < at + 960; i++) {
+    const v = (x[i] * 2.5) / peak;
+    x[i] = Math.max(-32767 / 32768, Math.min(32767 / 32768, v));
+    if (first < 0 && Math.abs(x[i]) >= 32767 / 32768) first = i;
+  }
+  const ev = analyze(x, 48000);
+  assert.ok(found(ev, 'clipping', first / 48000, 0.01), JSON.stringify(ev));
+});
+
+test('a 1-sample click at +20 dB re local RMS is a click within 5 ms', () => {
+  const x = voice!.slice();
+  const at = activeAt(x, 48000, 0.3, 1.0) + 301;
+  let s = 0;
+  for (let i = at - 480; i < at + 480; i++) s += x[i] * x[i];
+  const amp = 10 * Math.sqrt(s / 960);
+  x[at] += amp;
+  const ev = analyze(x, 48000);
+  assert.ok(found(ev, 'click', at / 48000, 0.005), JSON.stringify(ev));
+});
+
+test('a splice (5 ms removed on the 10 ms grid) in a sustained guitar chord is a discontinuity', () => {
+  const g = decode(GUITAR);
+  const fs = 44100;
+  const at = 441 * 30; // 0.3 s: inside the chord, on the grid
+  const cut = 220;
+  const x = new Float32Array(g.length - cut);
+  x.set(g.subarray(0, at), 0);
+  x.set(g.subarray(at + cut), at);
+  const ev = analyze(x, fs);
+  assert.ok(found(ev, 'discontinuity', at / fs, 0.01), JSON.stringify(ev));
+  assert.equal(analyze(g, fs).filter((e) => Math.abs(e.startSec - at / fs) < 0.05), []);
+});
+
+test('the block size does not change the result', () => {
+  const x = speech!.slice();
+  const at = activeAt(x, 8000, 0.5, 2.5);
+  x.fill(0, at, at + 100);
+  x[at + 1234] += 0.3;
+  const ref = analyze(x, 8000, x.length);
+  assert.ok(ref.length >= 1);
+  for (const block of [1, 7, 160, 4096, 8193]) assert.equal(analyze(x, 8000, block), ref, `block ${block}`);
+});
+
+test.run();
