@@ -96,7 +96,7 @@ export class ChannelAnalyzer {
     if (!this.finished) {
       this.finished = true;
       const total = this.base + this.len;
-      // Zero padding so the last hop's lookahead reads defined samples; padding is not scanned.
+      // Clicks and splices are not looked for in the last ~20 ms (no lookahead there).
       this.impulses.advance(this.x, this.ef, this.eps, this.base, total, this.impulseFound, true);
       this.dropouts.finish(this.x, this.base, total, this.found);
       this.clips.finish(total, this.found);
