@@ -155,6 +155,7 @@ export class PartnerStream implements PartnerSink {
   private pumpTimer?: NodeJS.Timeout;
   private ticker?: NodeJS.Timeout;
   private attempt = 0;
+  private backoffStep = 0;
   private lastFailure = '';
 
   // Results
@@ -396,6 +397,11 @@ export class PartnerStream implements PartnerSink {
       res.resume();
       ws.terminate();
     });
+    ws.on('upgrade', (res) => {
+      // Deepgram names the session in the handshake (before any result).
+      const id = res.headers['dg-request-id'];
+      if (typeof id === 'string' && !this.sessionIds.includes(id)) this.sessionIds.push(id);
+    });
     ws.on('open', () => this.onOpen(ws));
     ws.on('message', (data, isBinary) => {
       if (ws === this.ws && !isBinary) this.onMessage(data.toString());
@@ -412,6 +418,7 @@ export class PartnerStream implements PartnerSink {
   private onOpen(ws: WebSocket): void {
     if (ws !== this.ws) return;
     this.open = true;
+    this.backoffStep = 0;
     this.connOpenedAt = performance.now();
     this.lastAudioAt = this.connOpenedAt;
     this.lastDrainCheck = { at: this.connOpenedAt, buffered: 0 };
@@ -545,15 +552,21 @@ export class PartnerStream implements PartnerSink {
             : 'the partner refused the stream - check --partner-param';
       return this.fail(`partner ${this.name}: ${what}: ${hint}; the recording goes on`);
     }
-    if (!this.connConfirmed) this.failures++;
+    // Give up only on connections that open and then die before confirming
+    // anything (a partner that takes us and drops us); an unreachable partner
+    // is retried for the whole meeting at the capped backoff.
+    if (wasOpen && !this.connConfirmed) this.failures++;
     if (this.failures >= this.tune.maxFailures) {
       return this.fail(
-        `partner ${this.name}: gave up after ${this.failures} connections that ended before any result (last: ${what}) - check that the partner is reachable; the recording goes on`,
+        `partner ${this.name}: gave up after ${this.failures} connections that closed before any result (last: ${what}) - check the partner's status and --partner-param; the recording goes on`,
       );
     }
     const base = kind === 'slow' ? this.tune.slowRetryMs : this.tune.backoffBaseMs;
     const cap = Math.max(base, this.tune.backoffMaxMs);
-    const exp = Math.min(cap, base * 2 ** Math.max(0, this.failures - 1));
+    // The delay grows with attempts since the last successful handshake; the
+    // give-up count (failures) only resets when a connection confirms audio.
+    this.backoffStep++;
+    const exp = Math.min(cap, base * 2 ** Math.max(0, this.backoffStep - 1));
     const delay = kind === 'slow' ? base + Math.random() * exp : exp / 2 + (Math.random() * exp) / 2;
     this.reconnects++;
     this.log.warn({ reason: what, retryInMs: Math.round(delay), failures: this.failures }, 'partner disconnected; reconnecting');
