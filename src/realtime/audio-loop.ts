@@ -21,12 +21,15 @@ import { Stat, type RtStats } from './stats';
  */
 const CONCEAL_AFTER_NS = 100e6;
 /**
- * Input earlier than its due time by more than this is ahead of the clock. With
- * the clock anchored on the earliest arrivals this only happens after
- * concealment (the late audio then arrives): it is dropped, so the recording
- * stays on the wall clock instead of drifting one frame later per gap.
+ * Input earlier than its due time by more than this is ahead of the clock.
+ * After a concealment that is the late audio whose time was already filled: it
+ * is dropped (up to the frames concealed), so the recording stays on the wall
+ * clock instead of drifting one frame later per gap. Otherwise the source just
+ * released a buffered burst, and the clock re-anchors on it.
  */
 const MAX_AHEAD_NS = 30e6;
+/** Late audio arrives right after its gap; a second later, early input is a burst, not a debt. */
+const DEBT_WINDOW_FRAMES = 50;
 
 export interface AudioLoopOptions {
   channels: number;
@@ -53,6 +56,9 @@ export class AudioLoop {
   private fill = 0;
   private seq = 0;
   private discontinuity = false;
+  /** Frames concealed whose real audio may still arrive late (and must then be dropped). */
+  private concealDebt = 0;
+  private lastConcealedSeq = -Infinity;
   private readonly deadlineNs: number;
   private readonly concealAfterNs: number;
   private readonly maxAheadNs: number;
@@ -112,11 +118,17 @@ export class AudioLoop {
 
   private complete(nowNs: number): void {
     this.fill = 0;
+    if (this.seq - this.lastConcealedSeq > DEBT_WINDOW_FRAMES) this.concealDebt = 0;
     if (this.opts.paced && this.clock.started && this.clock.dueNs(this.seq) - nowNs > this.maxAheadNs) {
-      // Input ran ahead of the clock (a burst after a stalled source): drop it, as a device overrun would.
-      this.stats.v[Stat.InputOverruns]! += 1;
-      this.discontinuity = true;
-      return;
+      if (this.concealDebt > 0) {
+        // Late audio whose time we already filled with concealment: drop it so the timeline stays on the wall clock.
+        this.concealDebt--;
+        this.stats.v[Stat.InputOverruns]! += 1;
+        this.discontinuity = true;
+        return;
+      }
+      // Nothing was concealed: the source is simply ahead of our clock (a buffered burst). Follow it, lose nothing.
+      this.clock.reanchor(this.seq, nowNs);
     }
     const lateNs = this.opts.paced ? this.clock.observe(this.seq, nowNs) : 0;
     this.concealer.real(this.pcm);
@@ -135,6 +147,8 @@ export class AudioLoop {
       s[Stat.ConcealmentEvents]! += 1;
       s[Stat.Dropouts]! += 1;
     }
+    this.concealDebt++;
+    this.lastConcealedSeq = this.seq;
     this.publish(nowNs, 0, CONCEALED);
   }
 

@@ -27,6 +27,11 @@ export class DeadlineClock {
     return this.anchorNs + (seq + 1) * FRAME_NS;
   }
 
+  /** The source is ahead of us (e.g. a capture buffer released in a burst): follow it. */
+  reanchor(seq: number, arrivalNs: number): void {
+    this.anchorNs = arrivalNs - (seq + 1) * FRAME_NS;
+  }
+
   /** Records that frame `seq` completed at `arrivalNs`; returns how late it was (ns, >= 0). */
   observe(seq: number, arrivalNs: number): number {
     const candidate = arrivalNs - (seq + 1) * FRAME_NS;
