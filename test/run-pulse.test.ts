@@ -45,7 +45,7 @@ test('a sample played into a PulseAudio null sink is recorded from its monitor',
   const original = decode(SPEECH);
   const { peak, lagSec } = correlation(original, recorded, 4);
   assert.ok(peak > 0.8, `recording correlates with the sample: r=${peak.toFixed(3)} at ${lagSec.toFixed(3)} s`);
-  assert.ok(lagSec > 0.5 && lagSec < 3.5, `the sample starts where paplay played it (${lagSec} s)`);
+  assert.ok(lagSec > 0.1 && lagSec < 3.5, `the sample starts where paplay played it (${lagSec} s)`);
 });
 
 test.after(() => {
