@@ -5,7 +5,9 @@
 import { parseArgs } from 'node:util';
 import { joinNegativeNumbers } from './args';
 import { parseSource } from '../ingest/spec';
-import { createLogging, LOG_FLAGS_HELP, logFlags, loggingOptionsFrom, type Logging } from '../logging';
+import { createLogging, LOG_FLAGS_HELP, logFlags, loggingOptionsFrom, moduleLogger, type Logging } from '../logging';
+import type { MeetingEvent } from '../events';
+import { createPartnerSinks, parsePartnerSpecs, partnerFlags, partnerUsage } from '../partners';
 import { opsFlags, startOps, validateOpsFlags } from '../ops/flags';
 import { parsePolicy, type SchedRequest } from '../realtime/sched';
 import { runMeeting } from '../run/pipeline';
@@ -30,6 +32,7 @@ const HELP = `usage: earshot run --input SPEC [options]
   --realtime-thread T    worker (default) | main (LEGACY: audio on the event loop, for earshot repro)
   --metrics ADDR         serve Prometheus /metrics, /healthz, /readyz (e.g. :9464; binds 127.0.0.1)
   --heartbeat DUR        log a per-thread heartbeat every DUR
+${partnerUsage}
 ${LOG_FLAGS_HELP}
 `;
 
@@ -50,6 +53,7 @@ const options = {
   help: { type: 'boolean', short: 'h' },
   ...logFlags,
   ...opsFlags,
+  ...partnerFlags,
 } as const;
 
 export async function main(argv: string[]): Promise<number> {
@@ -82,10 +86,16 @@ export async function main(argv: string[]): Promise<number> {
   }
   const durationMs = values.duration ? parseDuration(values.duration, '--duration') : undefined;
   validateOpsFlags(values);
+  const partnerSpecs = parsePartnerSpecs(values);
 
   const logging: Logging = createLogging(loggingOptionsFrom(values));
   const sinks: FrameSink[] = [];
   let recorder: Recorder | undefined;
+  // Events found outside the audio path (disk overruns, partner gaps): logged and recorded.
+  const sideEvent = (e: MeetingEvent) => {
+    logging.logger.warn({ event: e }, `${e.kind} at ${e.t.toFixed(2)} s (${e.durationMs} ms)`);
+    recorder?.event(e);
+  };
   try {
     if (values.record) {
       recorder = new Recorder({
@@ -93,13 +103,17 @@ export async function main(argv: string[]): Promise<number> {
         channels,
         wav: !!values.wav,
         // The disk fell 30 s behind and frames were dropped from the files (never from capture).
-        onOverrun: (e) => {
-          logging.logger.warn({ event: e }, `sink_overrun at ${e.t.toFixed(2)} s (${e.durationMs} ms not written)`);
-          recorder?.event(e);
-        },
+        onOverrun: sideEvent,
       });
       sinks.push(recorder);
     }
+    const partners = createPartnerSinks(partnerSpecs, {
+      recordDir: values.record,
+      channels,
+      logger: moduleLogger(logging, 'partners'),
+      onEvent: sideEvent,
+    });
+    sinks.push(...partners);
     const { summary, exitCode, error } = await runMeeting({
       input,
       channels,
@@ -114,6 +128,7 @@ export async function main(argv: string[]): Promise<number> {
         const ops = await startOps(values, ctx, logging.logger.child({ module: 'ops' }));
         return [() => ops.close()];
       },
+      partnerStatus: () => partners.map((p) => p.status()),
       recordDir: values.record,
       recordingStats: recorder && (() => recorderStats(recorder!, !!values.wav)),
     });
