@@ -170,4 +170,37 @@ test('a stalled partner: memory bounded, the other partner and the fan-out unaff
   assert.equal(unmatched(segmentAll(pcm, 48_000), lines), []);
 });
 
+test('close codes: 1011 is retried at once, 1008 stops with one error', async () => {
+  for (const [code, retried] of [
+    [1011, true],
+    [1008, false],
+  ] as const) {
+    const emu = await startEmulator({ protocol: 'deepgram', faults: { close: { code, atSec: 2 } } });
+    const events: MeetingEvent[] = [];
+    const specs = parsePartnerSpecs({ partner: ['deepgram'], 'partner-url': [emu.url], 'partner-key-env': ['EARSHOT_TEST_DG_KEY'], 'partner-interim': true });
+    const dir = tmp();
+    const [sink] = createPartnerSinks(specs, { recordDir: dir, channels: 1, logger: quietLogger(), onEvent: (e) => events.push(e), tuning: { backoffBaseMs: 20 } });
+    const pcm = meeting(3);
+    await drive([sink!], pcm, { speed: 4 });
+    await sink!.close();
+    await emu.close();
+    assert.is(emu.sessions.length, retried ? 2 : 1, `close ${code}`);
+    assert.is(sink!.error() === undefined, retried, `close ${code}: ${sink!.error()}`);
+    if (retried) {
+      assert.equal(events, []);
+      const lines = readLines(join(dir, 'transcripts.jsonl'));
+      assert.ok(lines.some((l) => !l.final), 'interim results written with --partner-interim');
+      assert.equal(unmatched(segmentAll(pcm, 48_000), lines.filter((l) => l.final)), []);
+    } else {
+      assert.match(sink!.error()!, /close 1008 \(fault plan\): the partner refused the stream/);
+      assert.is(events.length, 1);
+      // Lost from the end of the last final (the last confirmed point) to the end of the meeting.
+      const finals = readLines(join(dir, 'transcripts.jsonl')).filter((l) => l.final);
+      const confirmed = finals.length ? finals[finals.length - 1]!.end : 0;
+      assert.ok(Math.abs(events[0]!.t - confirmed) < 0.02, `gap starts at ${events[0]!.t}, last final ended at ${confirmed}`);
+      assert.ok(Math.abs(events[0]!.t + events[0]!.durationMs / 1000 - 3) < 0.02, 'and runs to the end');
+    }
+  }
+});
+
 test.run();
