@@ -169,6 +169,9 @@ export function createPartnerSinks(specs: PartnerSpec[], ctx: PartnerContext): P
   let open = specs.length;
   return specs.map((spec) => {
     const adapter = adapterFor(spec);
+    if (adapter.codec === 'pcm16' && adapter.channels !== 1 && adapter.channels !== ctx.channels) {
+      throw new UserError(`--partner ${spec.name}: channels=${adapter.channels} but the meeting has ${ctx.channels} - use ${spec.name}.channels=1 or ${ctx.channels}`);
+    }
     const stream = new PartnerStream({
       spec,
       adapter,
