@@ -1,5 +1,113 @@
-import { UserError } from '../util/duration';
+/**
+ * `earshot repro`: reproduces the serial-console logging stall on this host
+ * and shows, side by side, the configurations that make it go away. Every run
+ * is a real `earshot run` child fed by a capture-device emulator, with its
+ * stdout on an emulated 115200-baud serial console.
+ */
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ROOT } from '../paths';
+import { defaultMatrix, fullMatrix } from '../repro/matrix';
+import { html, reproJson, table } from '../repro/report';
+import { runScenario, type ReproRun } from '../repro/scenario';
+import { decodeToPcm } from '../repro/source';
+import { parseDuration, UserError } from '../util/duration';
 
-export async function main(_argv: string[]): Promise<number> {
-  throw new UserError('`earshot repro` is not built yet');
+const HELP = `usage: earshot repro [--duration 20s] [--sample FILE] [--json FILE] [--html FILE] [--all]
+
+Reproduces the serial-console stall: a chatty module logging at trace to stdout,
+stdout on a 115200-baud serial console (emulated with a pty; the host's real
+consoles are never touched), audio from a capture-device emulator that drops
+what is not read in time (the ground truth). Runs, one after another:
+
+  legacy                  audio on the main thread, console-sync logging (the LEGACY sink)
+  legacy + async logs     audio on the main thread, bounded asynchronous stdout logging
+  worker + console-sync   audio on the worker, console-sync logging
+  earshot default         audio on the worker, bounded asynchronous file logging
+  earshot default under cpu:3 with and without --rt-nice -10, and under irq-like
+  (a SCHED_FIFO burst loop on CPU 0) with the audio thread on CPU 0 or pinned away
+--all adds every stressor variant (and fifo priority) for every logging setup.
+
+options:
+  --duration DUR     length of each run (default 20s)
+  --sample FILE      audio to play (default samples/speech.wav; any format ffmpeg reads)
+  --json FILE        write repro.json here (default: in the work folder)
+  --html FILE        write the timeline page here (default: in the work folder)
+  --all              the full matrix (4 logging setups x 6 stress variants)
+  --only TEXT        only configurations whose name contains TEXT
+  --chatter N        partner-style trace records per second (default 400, ~80 KB/s)
+  --baud N           serial console speed (default 115200)
+  --buffer-ms N      capture device buffer (default 40 ms: two 20 ms periods)
+  --work DIR         where runs keep recordings, logs and console captures (default: a temp folder)
+`;
+
+const options = {
+  duration: { type: 'string' },
+  sample: { type: 'string' },
+  json: { type: 'string' },
+  html: { type: 'string' },
+  all: { type: 'boolean' },
+  only: { type: 'string' },
+  chatter: { type: 'string' },
+  baud: { type: 'string' },
+  'buffer-ms': { type: 'string' },
+  work: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+function positive(text: string | undefined, fallback: number, flag: string): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!Number.isFinite(n) || n <= 0) throw new UserError(`${flag} "${text}" - give a positive number`);
+  return n;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let values: ReturnType<typeof parse>;
+  try {
+    values = parse(argv);
+  } catch (err) {
+    throw new UserError(`${(err as Error).message} - run \`earshot repro --help\``);
+  }
+  if (values.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const durationMs = parseDuration(values.duration ?? '20s', '--duration');
+  if (durationMs < 2000) throw new UserError(`--duration ${values.duration} is too short to show anything - use at least 2s`);
+  const sample = resolve(values.sample ?? join(ROOT, 'samples', 'speech.wav'));
+  if (!existsSync(sample)) throw new UserError(`--sample ${sample} does not exist - give an audio file`);
+  const chatter = positive(values.chatter, 400, '--chatter');
+  const baud = positive(values.baud, 115200, '--baud');
+  const bufferMs = positive(values['buffer-ms'], 40, '--buffer-ms');
+  let matrix = values.all ? fullMatrix() : defaultMatrix();
+  if (values.only) matrix = matrix.filter((c) => c.name.includes(values.only!));
+  if (!matrix.length) throw new UserError(`--only "${values.only}" matches no configuration - see \`earshot repro --help\``);
+
+  const workDir = values.work ? resolve(values.work) : mkdtempSync(join(tmpdir(), 'earshot-repro-'));
+  mkdirSync(workDir, { recursive: true });
+  const pcmPath = join(workDir, 'sample.s16le');
+  writeFileSync(pcmPath, await decodeToPcm(sample, durationMs));
+
+  const say = (line: string) => process.stderr.write(line + '\n');
+  say(`earshot repro: ${matrix.length} runs of ${durationMs / 1000} s, console at ${baud} baud, ${chatter} trace records/s; work folder ${workDir}`);
+  const runs: ReproRun[] = [];
+  for (const [i, config] of matrix.entries()) {
+    say(`[${i + 1}/${matrix.length}] ${config.name}`);
+    runs.push(await runScenario(config, { pcmPath, durationMs, workDir, chatter, baud, bufferMs, log: say }));
+  }
+
+  const jsonPath = resolve(values.json ?? join(workDir, 'repro.json'));
+  const htmlPath = resolve(values.html ?? join(workDir, 'repro.html'));
+  const meta = { sample, durationSec: durationMs / 1000, baud, chatterPerSec: chatter, deviceBufferMs: bufferMs };
+  writeFileSync(jsonPath, reproJson(runs, meta));
+  writeFileSync(htmlPath, html(runs, durationMs / 1000, `earshot repro: ${durationMs / 1000} s of ${sample.split('/').pop()}, console at ${baud} baud`));
+  process.stdout.write(table(runs) + `\n\nrepro.json: ${jsonPath}\ntimeline:   ${htmlPath}\n`);
+  return 0;
+}
+
+function parse(argv: string[]) {
+  return parseArgs({ args: argv, options, allowPositionals: false, strict: true }).values;
 }

@@ -130,7 +130,8 @@ export abstract class BoundedSink implements LogSink {
     });
   }
 
-  async close(timeoutMs = 5000): Promise<void> {
+  /** Waits at most `timeoutMs` (a slow console must not hold up the exit), then drops the rest. */
+  async close(timeoutMs = 2000): Promise<void> {
     await this.flush(timeoutMs);
     this.closed = true;
     // Whatever is still queued after the timeout will never be written.
