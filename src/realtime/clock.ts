@@ -1,22 +1,25 @@
 /**
  * The deadline clock: when should frame k's last sample have arrived?
  *
- * due(k) = anchor + (k + 1) * 20 ms. The anchor is set by the first frame and
- * then follows the earliest arrivals seen, but only at a bounded rate
- * (MAX_DRIFT_PPM) after a warm-up: a capture clock that runs slightly slow or
- * fast against CLOCK_MONOTONIC is tracked, while a stall (a sudden jump) is
- * measured as lateness instead of being absorbed.
+ * due(k) = anchor + (k + 1) * 20 ms. The anchor follows the earliest arrival
+ * phase seen (by at most 1 ms per frame: a big jump early is a burst, which the
+ * audio loop handles before asking), so a frame is measured late against the
+ * best the source has shown. If a whole second of frames arrives later than the
+ * offset is persistent (the source's phase moved, its clock drifted, or a
+ * start-up backlog misplaced the first anchor): the clock moves to it. A stall
+ * shows up as lateness because the frames around it are still on time.
  */
 import { FRAME_NS } from './frame';
 
-/** Capture clocks drift by tens of ppm; 500 ppm tracks any sane device. */
-const MAX_DRIFT_PPM = 500;
-const MAX_STEP_NS = (FRAME_NS * MAX_DRIFT_PPM) / 1e6; // 10 µs per frame
-/** During the first second the anchor may move freely to the earliest arrival (start-up jitter). */
-const WARMUP_FRAMES = 50;
+/** Frames per re-anchoring window: one second. */
+const WINDOW_FRAMES = 50;
+/** How far one frame may pull the anchor earlier. */
+const MAX_STEP_EARLIER_NS = 1e6;
 
 export class DeadlineClock {
   private anchorNs = NaN;
+  private windowMinNs = Infinity;
+  private windowFrames = 0;
 
   get started(): boolean {
     return !Number.isNaN(this.anchorNs);
@@ -34,12 +37,15 @@ export class DeadlineClock {
 
   /** Records that frame `seq` completed at `arrivalNs`; returns how late it was (ns, >= 0). */
   observe(seq: number, arrivalNs: number): number {
-    const candidate = arrivalNs - (seq + 1) * FRAME_NS;
-    if (!this.started) this.anchorNs = candidate;
-    else if (seq < WARMUP_FRAMES) this.anchorNs = Math.min(this.anchorNs, candidate);
-    else if (candidate < this.anchorNs) this.anchorNs -= Math.min(this.anchorNs - candidate, MAX_STEP_NS);
-    else this.anchorNs += Math.min(candidate - this.anchorNs, MAX_STEP_NS);
-    const late = arrivalNs - this.dueNs(seq);
-    return late > 0 ? late : 0;
+    const phase = arrivalNs - (seq + 1) * FRAME_NS;
+    if (!this.started) this.anchorNs = phase;
+    else if (phase < this.anchorNs) this.anchorNs -= Math.min(this.anchorNs - phase, MAX_STEP_EARLIER_NS);
+    if (phase < this.windowMinNs) this.windowMinNs = phase;
+    if (++this.windowFrames === WINDOW_FRAMES) {
+      if (this.windowMinNs > this.anchorNs) this.anchorNs = this.windowMinNs;
+      this.windowMinNs = Infinity;
+      this.windowFrames = 0;
+    }
+    return Math.max(0, arrivalNs - this.dueNs(seq));
   }
 }

@@ -4,6 +4,7 @@
  * thread stalls (e.g. on a synchronous console write). Same loop, same pump as
  * the worker; only the wake-ups differ (setTimeout instead of poll(2)).
  */
+import { native } from '../native';
 import { AudioLoop } from './audio-loop';
 import type { WorkerInit } from './protocol';
 import { InputPump } from './pump';
@@ -37,7 +38,7 @@ export function runOnMainThread(init: WorkerInit): MainThreadAudio {
   };
   const step = () => {
     const before = loop.frames;
-    if (!input.pump(loop, now())) return end();
+    if (native().pollIn(input.fd, 0) && !input.pump(loop, now())) return end();
     if (inputEnded && loop.frames === before) return end();
     if (init.maxFrames && loop.frames >= init.maxFrames) return end();
     timer = setTimeout(step, Math.min(loop.tick(now()), 20));

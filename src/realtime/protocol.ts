@@ -19,7 +19,7 @@ export interface WorkerInit {
   loop: AudioLoopOptions;
   sched: SchedRequest;
   strict: boolean;
-  /** A FIFO that ingest (ffmpeg) writes into, or /dev/stdin for raw input. */
+  /** A FIFO that ingest (ffmpeg) writes into, or '-' for raw input on stdin. */
   inputPath: string;
   inputIsFifo: boolean;
   /** Stop after this many frames (--duration); 0 for no limit. */

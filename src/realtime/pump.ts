@@ -14,35 +14,34 @@ export class InputPump {
   readonly fd: number;
   private readonly buf = Buffer.alloc(64 * 1024);
   private readonly isFifo: boolean;
+  private readonly pollIn = native().pollIn;
 
+  /** `path` '-' is our stdin (a pipe, socket or file), used as it is. */
   constructor(path: string, isFifo: boolean) {
     // A FIFO is held open read-write so that an ingest restart never shows us EOF.
-    this.fd = openSync(path, (isFifo ? constants.O_RDWR : constants.O_RDONLY) | constants.O_NONBLOCK);
+    this.fd = path === '-' ? 0 : openSync(path, isFifo ? constants.O_RDWR : constants.O_RDONLY);
     this.isFifo = isFifo;
     try {
       native().setPipeSize(this.fd, PIPE_BYTES);
     } catch {
-      /* not a pipe (a file on stdin), or over pipe-max-size: the default size still works */
+      /* not a pipe (a socket or file on stdin), or over pipe-max-size: the default size still works */
     }
   }
 
-  /** Drains the pipe into `loop`; returns false at end of input (stdin closed). */
+  /**
+   * Drains the input into `loop`; returns false at end of input (stdin closed).
+   * Every read follows a poll that said readable, so a read never blocks.
+   */
   pump(loop: AudioLoop, nowNs: number): boolean {
-    for (;;) {
-      let n: number;
-      try {
-        n = readSync(this.fd, this.buf, 0, this.buf.length, null);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'EAGAIN') return true;
-        throw err;
-      }
+    do {
+      const n = readSync(this.fd, this.buf, 0, this.buf.length, null);
       if (n === 0) return this.isFifo;
       loop.input(this.buf, n, nowNs);
-      if (n < this.buf.length) return true;
-    }
+    } while (this.pollIn(this.fd, 0));
+    return true;
   }
 
   close(): void {
-    closeSync(this.fd);
+    if (this.fd !== 0) closeSync(this.fd);
   }
 }

@@ -61,7 +61,7 @@ export async function runMeeting(o: RunOptions): Promise<{ summary: RunSummary; 
   loopDelay.enable();
 
   const fifoDir = o.input.kind === 'stdin' ? undefined : mkdtempSync(join(tmpdir(), 'earshot-'));
-  const inputPath = fifoDir ? join(fifoDir, 'ingest.pcm') : '/dev/stdin';
+  const inputPath = fifoDir ? join(fifoDir, 'ingest.pcm') : '-';
   if (fifoDir) native().mkfifo(inputPath);
   // Our own read end, held until ingest is stopped: when the audio side finishes first
   // (--duration), ffmpeg must see a clean stop, not EPIPE and a "crash" to restart from.

@@ -1,0 +1,62 @@
+/**
+ * npm run bench:encode
+ *
+ * Opus encode cost per 20 ms frame through @discordjs/opus (what the audio
+ * worker does), and concurrent 48 kHz mono streams per core, beside ffmpeg's
+ * libopus encoding the same audio with the same settings (64 kb/s, 20 ms,
+ * complexity 10, application audio), as a ratio.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { OpusEncoder } from '@discordjs/opus';
+import { ROOT } from '../src/paths';
+import { FRAME_SAMPLES } from '../src/realtime/frame';
+import { fmt, table } from './lib';
+
+const OPUS_SET_COMPLEXITY = 4010;
+const REPEAT = 40; // ~9 minutes of speech: amortises ffmpeg's start-up
+const speech = execFileSync('ffmpeg', ['-v', 'error', '-i', join(ROOT, 'samples', 'speech.wav'), '-f', 's16le', '-ac', '1', '-ar', '48000', '-'], { maxBuffer: 1 << 26 });
+const frameBytes = FRAME_SAMPLES * 2;
+const frames = Math.floor(speech.length / frameBytes);
+const audioSec = (frames * REPEAT * FRAME_SAMPLES) / 48000;
+
+// ---- ours ----
+const enc = new OpusEncoder(48000, 1);
+enc.setBitrate(64000);
+enc.applyEncoderCTL(OPUS_SET_COMPLEXITY, 10);
+const frame = Buffer.alloc(frameBytes);
+for (let i = 0; i < 200; i++) enc.encode(speech.subarray(0, frameBytes)); // warm-up
+const cpu0 = process.cpuUsage();
+let bytes = 0;
+for (let r = 0; r < REPEAT; r++) {
+  for (let k = 0; k < frames; k++) {
+    speech.copy(frame, 0, k * frameBytes, (k + 1) * frameBytes);
+    bytes += enc.encode(frame).length;
+  }
+}
+const cpu = process.cpuUsage(cpu0);
+const oursUs = (cpu.user + cpu.system) / (frames * REPEAT);
+
+// ---- ffmpeg libopus, same audio and settings ----
+const dir = mkdtempSync(join(tmpdir(), 'earshot-bench-enc-'));
+const raw = join(dir, 'speech.raw');
+writeFileSync(raw, Buffer.concat(new Array(REPEAT).fill(speech.subarray(0, frames * frameBytes))));
+const ff = spawnSync('ffmpeg', ['-hide_banner', '-benchmark', '-f', 's16le', '-ar', '48000', '-ac', '1', '-i', raw,
+  '-c:a', 'libopus', '-b:a', '64k', '-frame_duration', '20', '-compression_level', '10', '-application', 'audio', '-f', 'null', '-'], { encoding: 'utf8' });
+rmSync(dir, { recursive: true, force: true });
+const m = /bench: utime=([\d.]+)s stime=([\d.]+)s/.exec(ff.stderr);
+if (!m) throw new Error(`ffmpeg -benchmark printed no times: ${ff.stderr.slice(-500)}`);
+const ffUs = ((Number(m[1]) + Number(m[2])) * 1e6) / (frames * REPEAT);
+
+console.log(`Opus encode, 48 kHz mono, 20 ms frames, 64 kb/s, complexity 10, ${fmt(audioSec, 0)} s of real speech`);
+console.log(
+  table([
+    { encoder: '@discordjs/opus (earshot worker)', 'µs/frame': fmt(oursUs, 1), 'streams/core': Math.floor(20000 / oursUs), 'x real time': fmt(20000 / oursUs, 0), 'kb/s out': fmt((bytes * 8) / audioSec / 1000, 1) },
+    { encoder: 'ffmpeg libopus', 'µs/frame': fmt(ffUs, 1), 'streams/core': Math.floor(20000 / ffUs), 'x real time': fmt(20000 / ffUs, 0), 'kb/s out': '' },
+  ]),
+);
+const ratio = oursUs / ffUs;
+console.log(`ratio earshot/ffmpeg: ${fmt(ratio, 2)} (target <= 1.3); streams per core: ${Math.floor(20000 / oursUs)} (target >= 50)`);
+console.log(`targets: ${ratio <= 1.3 && 20000 / oursUs >= 50 ? 'MET' : 'NOT MET'}`);
