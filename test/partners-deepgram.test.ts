@@ -203,4 +203,21 @@ test('close codes: 1011 is retried at once, 1008 stops with one error', async ()
   }
 });
 
+test('an unreachable partner: retried, then close() does not hold the run', async () => {
+  const emu = await startEmulator({ protocol: 'deepgram' });
+  const url = emu.url;
+  await emu.close(); // nothing listens there now
+  const events: MeetingEvent[] = [];
+  const specs = parsePartnerSpecs({ partner: ['deepgram'], 'partner-url': [url], 'partner-key-env': ['EARSHOT_TEST_DG_KEY'] });
+  const [sink] = createPartnerSinks(specs, { channels: 1, logger: quietLogger(), onEvent: (e) => events.push(e), tuning: { backoffBaseMs: 50 } });
+  await drive([sink!], meeting(2), { speed: 4 });
+  const t0 = performance.now();
+  await sink!.close();
+  assert.ok(performance.now() - t0 < 1000, 'close returns at once');
+  assert.ok(sink!.status().reconnects >= 2, 'kept retrying while the meeting ran');
+  assert.is(sink!.error(), undefined, 'an unreachable partner is retried, not given up on');
+  assert.is(events.length, 1);
+  assert.is(events[0]!.durationMs, 2000);
+});
+
 test.run();

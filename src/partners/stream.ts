@@ -156,6 +156,7 @@ export class PartnerStream implements PartnerSink {
   private ticker?: NodeJS.Timeout;
   private attempt = 0;
   private backoffStep = 0;
+  private everOpened = false;
   private lastFailure = '';
 
   // Results
@@ -418,6 +419,7 @@ export class PartnerStream implements PartnerSink {
   private onOpen(ws: WebSocket): void {
     if (ws !== this.ws) return;
     this.open = true;
+    this.everOpened = true;
     this.backoffStep = 0;
     this.connOpenedAt = performance.now();
     this.lastAudioAt = this.connOpenedAt;
@@ -640,6 +642,9 @@ export class PartnerStream implements PartnerSink {
         if (this.fatal || this.doneSeen) finish();
         else this.maybeFinish();
       };
+      // A partner that never took a connection in the whole meeting will not
+      // take the backlog now: account for it instead of holding the run's exit.
+      if (!this.everOpened && !this.ws && this.reconnectTimer) return finish();
       this.pump();
       this.maybeFinish();
     });
