@@ -36,7 +36,7 @@ options:
   --json FILE        write repro.json here (default: in the work folder)
   --html FILE        write the timeline page here (default: in the work folder)
   --all              the full matrix (4 logging setups x 6 stress variants)
-  --only TEXT        only configurations whose name contains TEXT
+  --only TEXT        only the configuration named TEXT, else those whose name contains TEXT
   --chatter N        partner-style trace records per second (default 400, ~80 KB/s)
   --baud N           serial console speed (default 115200)
   --buffer-ms N      capture device buffer (default 40 ms: two 20 ms periods)
@@ -83,7 +83,11 @@ export async function main(argv: string[]): Promise<number> {
   const baud = positive(values.baud, 115200, '--baud');
   const bufferMs = positive(values['buffer-ms'], 40, '--buffer-ms');
   let matrix = values.all ? fullMatrix() : defaultMatrix();
-  if (values.only) matrix = matrix.filter((c) => c.name.includes(values.only!));
+  if (values.only) {
+    // An exact name picks that one configuration; otherwise every name containing the text.
+    const only = values.only;
+    matrix = matrix.some((c) => c.name === only) ? matrix.filter((c) => c.name === only) : matrix.filter((c) => c.name.includes(only));
+  }
   if (!matrix.length) throw new UserError(`--only "${values.only}" matches no configuration - see \`earshot repro --help\``);
 
   const workDir = values.work ? resolve(values.work) : mkdtempSync(join(tmpdir(), 'earshot-repro-'));

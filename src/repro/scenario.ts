@@ -63,6 +63,8 @@ export interface ReproRun {
   /** The same within ±200 ms: tells a shifted timeline from a missed event. */
   groundTruthMatchedWithin200ms: number;
   consoleBytes: number;
+  /** What each stressor child applied, e.g. "irq-like fifo:50 cpus 0". */
+  stressApplied: string[];
   notes: string[];
   marks: { groundTruth: TimelineMark[]; runtime: TimelineMark[]; detected: TimelineMark[] };
   dir: string;
@@ -109,9 +111,8 @@ export async function runScenario(c: ReproConfig, common: ReproCommon): Promise<
   const stressSpec = c.stress ? parseStress(c.stress) : undefined;
   // The stressor outlives the run's start-up; it is stopped right after the run.
   const stress = stressSpec ? await startStress(stressSpec, common.durationMs + 60_000) : undefined;
-  if (stress) {
-    notes.push(...stress.notes);
-    if (!stress.effective) notes.push(`stressor ${c.stress} could not take effect: this run is unstressed`);
+  if (stress && !stress.effective) {
+    notes.push(`stressor ${c.stress} could not take effect (${stress.notes.join('; ')}): this run is unstressed`);
   }
   const serial = await SerialConsole.open({ baud: common.baud, capturePath: join(dir, 'console.txt') });
   const fifo = join(dir, 'capture.fifo');
@@ -206,6 +207,7 @@ export async function runScenario(c: ReproConfig, common: ReproCommon): Promise<
     eventLoopDelayMaxMs: summary?.eventLoopDelayMaxMs ?? null,
     logRecordsWritten: summary?.log?.written ?? null,
     logRecordsDropped: summary?.log?.dropped ?? null,
+    stressApplied: stress?.notes ?? [],
     groundTruthMatched: matched,
     groundTruthMatchedWithin200ms: matchedWithin(0.2),
     consoleBytes: drained.bytes,

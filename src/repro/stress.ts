@@ -39,6 +39,8 @@ export interface RunningStress {
   notes: string[];
   /** False when the stressor could not take effect (e.g. SCHED_FIFO refused). */
   effective: boolean;
+  /** Resolves once every child has exited (at its deadline, or on stop()). */
+  done: Promise<void>;
   stop(): void;
 }
 
@@ -65,7 +67,12 @@ export async function startStress(spec: StressSpec, durationMs: number): Promise
     notes.push(status.note);
     if (!status.ok) effective = false;
   }
-  return { spec, notes, effective, stop };
+  const done = Promise.all(
+    children.map((c) => (c.exitCode !== null || c.signalCode !== null ? undefined : new Promise((r) => c.once('exit', r)))),
+  ).then(() => {
+    process.removeListener('exit', stop);
+  });
+  return { spec, notes, effective, done, stop };
 }
 
 /** Child entry: apply scheduling, report it on one line, then burn CPU until the deadline. */
