@@ -24,7 +24,11 @@ function main(): void {
     return;
   }
   const control = new Int32Array(init.control);
-  const loop = new AudioLoop(new FrameRing(init.ring, init.ringShape), new RtStats(init.stats), init.loop);
+  const ring = new FrameRing(init.ring, init.ringShape);
+  const loop = new AudioLoop(ring, new RtStats(init.stats), init.loop);
+  // Unpaced input has no wall clock to keep: let a full ring push back on ffmpeg (through the pipe)
+  // instead of dropping frames. One read can bring 34 frames, so keep that much room.
+  const roomFrames = init.loop.paced ? 0 : 40;
   const input = new InputPump(init.inputPath, init.inputIsFifo);
   post({ type: 'ready', thread: sched.thread, refused: sched.refused });
   const { pollIn } = native();
@@ -35,6 +39,10 @@ function main(): void {
     if (stall && !stall.done && loop.frames >= stall.atFrame) {
       stall.done = true;
       busyWait(stall.ms);
+    }
+    if (roomFrames && ring.slots - ring.fill() < roomFrames) {
+      Atomics.wait(control, Control.Stop, 0, 2);
+      continue;
     }
     const readable = pollIn(input.fd, Math.ceil(wait));
     if (readable && !input.pump(loop, now())) break; // stdin closed: end of the meeting

@@ -232,8 +232,9 @@ export async function runMeeting(o: RunOptions): Promise<{ summary: RunSummary; 
   process.off('SIGINT', onSigint);
   process.off('SIGTERM', onSigterm);
   for (const s of stopServices) await s();
-  const closing = await Promise.allSettled(o.sinks.map((s) => s.close()));
-  closing.forEach((r, i) => r.status === 'rejected' && log.error({ err: r.reason, sink: o.sinks[i]!.name }, 'sink failed to close'));
+  // Sinks that record events close last, so events raised while the others close (a partner's gap) are kept.
+  await closeSinks(o.sinks.filter((s) => !s.event), log);
+  await closeSinks(o.sinks.filter((s) => s.event), log);
   if (fifoHold !== undefined) closeSync(fifoHold);
   if (fifoDir) rmSync(fifoDir, { recursive: true, force: true });
   loopDelay.disable();
@@ -251,6 +252,11 @@ export async function runMeeting(o: RunOptions): Promise<{ summary: RunSummary; 
   if (o.recordDir) writeFileSync(join(o.recordDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
   if (fatal) log.error(fatal.message);
   return { summary, exitCode: fatal ? 1 : 0, ...(fatal && { error: fatal }) };
+}
+
+async function closeSinks(sinks: FrameSink[], log: Logging['logger']): Promise<void> {
+  const results = await Promise.allSettled(sinks.map((s) => s.close()));
+  results.forEach((r, i) => r.status === 'rejected' && log.error({ err: r.reason, sink: sinks[i]!.name }, 'sink failed to close'));
 }
 
 /** Test hook: EARSHOT_TEST_STALL_MAIN_MS=AT_MS:DUR_MS busy-loops the main thread once, at timeline AT ms. */
