@@ -165,6 +165,7 @@ export class AudioLoop {
     s[Stat.TotalSamplesDuration] = (this.seq * FRAME_SAMPLES) / SAMPLE_RATE;
     this.lastFlags = flags;
     if (!(flags & CONCEALED)) {
+      s[Stat.LastInputFrameNs] = nowNs; // audio is flowing (concealment is not)
       this.stats.recordLateness(lateNs / 1000);
       if (flags & DEADLINE_MISSED) s[Stat.DeadlineMisses]! += 1;
     }
@@ -180,6 +181,5 @@ export class AudioLoop {
     this.ring.pcmAt(slot).set(this.pcm);
     this.ring.opusAt(slot).set(packet);
     this.ring.publish(slot, seq, nowNs, Math.round(lateNs / 1000), flags, packet.length);
-    s[Stat.LastFrameNs] = nowNs;
   }
 }

@@ -15,7 +15,7 @@ export const enum Stat {
   InputOverruns, // input that ran ahead of the clock and was dropped
   LatenessMaxUs,
   InputBytes,
-  LastFrameNs, // monotonic time of the last published frame, for /healthz
+  LastInputFrameNs, // monotonic time of the last frame of real (not concealed) input, for /healthz
   Count,
 }
 

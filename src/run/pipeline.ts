@@ -30,7 +30,7 @@ import { buildSummary, threadSummary, type RunSummary, type ThreadSummary } from
 
 /** 10.24 s of frames: the main thread may stall this long before the worker drops any. */
 const RING_SLOTS = 512;
-/** /healthz turns unhealthy when no frame was published for this long. */
+/** /healthz turns unhealthy when no real input has been framed for this long (concealment does not count). */
 const STALL_MS = 1000;
 
 export interface RunOptions {
@@ -176,7 +176,7 @@ export async function runMeeting(o: RunOptions): Promise<{ summary: RunSummary; 
     eventCounts: () => gaps.counts,
     ready: () => stats.get(Stat.Frames) > 0,
     healthy: () => {
-      const last = stats.get(Stat.LastFrameNs);
+      const last = stats.get(Stat.LastInputFrameNs);
       return last > 0 && (Number(process.hrtime.bigint()) - last) / 1e6 < STALL_MS && (!ingest || ingest.running || o.input.kind === 'stdin');
     },
   };
