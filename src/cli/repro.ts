@@ -11,8 +11,8 @@ import { parseArgs } from 'node:util';
 import { ROOT } from '../paths';
 import { defaultMatrix, fullMatrix } from '../repro/matrix';
 import { html, reproJson, table } from '../repro/report';
-import { runScenario, type ReproRun } from '../repro/scenario';
-import { decodeToPcm } from '../repro/source';
+import { detectPops, runScenario, type ReproRun } from '../repro/scenario';
+import { decodeToPcm, wavOf } from '../repro/source';
 import { parseDuration, UserError } from '../util/duration';
 
 const HELP = `usage: earshot repro [--duration 20s] [--sample FILE] [--json FILE] [--html FILE] [--all]
@@ -93,19 +93,25 @@ export async function main(argv: string[]): Promise<number> {
   const workDir = values.work ? resolve(values.work) : mkdtempSync(join(tmpdir(), 'earshot-repro-'));
   mkdirSync(workDir, { recursive: true });
   const pcmPath = join(workDir, 'sample.s16le');
-  writeFileSync(pcmPath, await decodeToPcm(sample, durationMs));
+  const pcm = await decodeToPcm(sample, durationMs);
+  writeFileSync(pcmPath, pcm);
+  // What the detector finds in the clean input is the sample's, not a pop.
+  const cleanWav = join(workDir, 'input.wav');
+  writeFileSync(cleanWav, wavOf(pcm));
+  const baselineNotes: string[] = [];
+  const baselinePops = (await detectPops(cleanWav, baselineNotes)) ?? [];
 
   const say = (line: string) => process.stderr.write(line + '\n');
   say(`earshot repro: ${matrix.length} runs of ${durationMs / 1000} s, console at ${baud} baud, ${chatter} trace records/s; work folder ${workDir}`);
   const runs: ReproRun[] = [];
   for (const [i, config] of matrix.entries()) {
     say(`[${i + 1}/${matrix.length}] ${config.name}`);
-    runs.push(await runScenario(config, { pcmPath, durationMs, workDir, chatter, baud, bufferMs, log: say }));
+    runs.push(await runScenario(config, { pcmPath, durationMs, workDir, chatter, baud, bufferMs, baselinePops, log: say }));
   }
 
   const jsonPath = resolve(values.json ?? join(workDir, 'repro.json'));
   const htmlPath = resolve(values.html ?? join(workDir, 'repro.html'));
-  const meta = { sample, durationSec: durationMs / 1000, baud, chatterPerSec: chatter, deviceBufferMs: bufferMs };
+  const meta = { sample, durationSec: durationMs / 1000, baud, chatterPerSec: chatter, deviceBufferMs: bufferMs, inputPops: baselinePops, notes: baselineNotes };
   writeFileSync(jsonPath, reproJson(runs, meta));
   writeFileSync(htmlPath, html(runs, durationMs / 1000, `earshot repro: ${durationMs / 1000} s of ${sample.split('/').pop()}, console at ${baud} baud`));
   process.stdout.write(table(runs) + `\n\nrepro.json: ${jsonPath}\ntimeline:   ${htmlPath}\n`);

@@ -24,7 +24,8 @@ export function table(runs: ReproRun[]): string {
     ...lines,
     '',
     'dropped ms / drops: audio the capture device lost (ground truth, source emulator); matched: drops with a runtime',
-    'event within ±20 ms; misses / dropouts: earshot\'s own detector; pops: `earshot detect` on the recording.',
+    'event within ±20 ms; misses / dropouts: earshot\'s own detector; pops: `earshot detect` on the recording, less those',
+    'it also finds in the clean input (±50 ms).',
     ...(notes.length ? ['', 'notes:', ...notes] : []),
   ].join('\n');
 }

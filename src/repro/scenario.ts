@@ -33,6 +33,8 @@ export interface ReproCommon {
   chatter: number;
   baud: number;
   bufferMs: number;
+  /** Pops `earshot detect` finds in the clean input itself: not counted against a run. */
+  baselinePops?: TimelineMark[];
   log?: (line: string) => void;
 }
 
@@ -54,7 +56,10 @@ export interface ReproRun {
   groundTruthDropEvents: number;
   deadlineMisses: number | null;
   dropouts: number | null;
+  /** Pops in the recording that the clean input does not have (±50 ms). */
   detectedPops: number | null;
+  /** Every pop `earshot detect` found in the recording, the input's own included. */
+  detectedPopsRaw: number | null;
   eventLoopDelayMaxMs: number | null;
   logRecordsWritten: number | null;
   logRecordsDropped: number | null;
@@ -203,7 +208,8 @@ export async function runScenario(c: ReproConfig, common: ReproCommon): Promise<
     groundTruthDropEvents: gt?.drops.length ?? 0,
     deadlineMisses: summary?.deadlineMisses ?? null,
     dropouts: summary?.dropouts ?? null,
-    detectedPops: detected ? detected.length : null,
+    detectedPops: detected ? detected.filter((d) => !(common.baselinePops ?? []).some((b) => Math.abs(b.t - d.t) <= 0.05)).length : null,
+    detectedPopsRaw: detected ? detected.length : null,
     eventLoopDelayMaxMs: summary?.eventLoopDelayMaxMs ?? null,
     logRecordsWritten: summary?.log?.written ?? null,
     logRecordsDropped: summary?.log?.dropped ?? null,
@@ -220,7 +226,7 @@ export async function runScenario(c: ReproConfig, common: ReproCommon): Promise<
 }
 
 /** `earshot detect --json` on the recording: clicks, dropouts and splices are pops. */
-async function detectPops(wav: string, notes: string[]): Promise<TimelineMark[] | undefined> {
+export async function detectPops(wav: string, notes: string[]): Promise<TimelineMark[] | undefined> {
   if (!existsSync(wav)) {
     notes.push('no recording to analyse: pops from the ground truth only');
     return undefined;
