@@ -4,7 +4,8 @@
  * TTY or pty drained at serial-console speed) holds one pool thread, never the
  * event loop; one batch in flight at a time keeps that to a single thread.
  */
-import { close, openSync, write } from 'node:fs';
+import { close, mkdirSync, openSync, write } from 'node:fs';
+import { dirname } from 'node:path';
 import { UserError } from '../util/duration';
 import { BoundedSink } from './sink';
 
@@ -28,6 +29,7 @@ export class FdSink extends BoundedSink {
   static openFile(path: string, maxBufferBytes?: number): FdSink {
     let fd: number;
     try {
+      mkdirSync(dirname(path), { recursive: true }); // a log beside a recording folder that does not exist yet
       fd = openSync(path, 'a');
     } catch (err) {
       throw new UserError(
