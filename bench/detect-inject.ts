@@ -12,6 +12,8 @@ export interface TruthEvent {
   variant: string;
   start: number; // sample index in the injected signal
   end: number;
+  /** Clicks: peak level in dB re the local RMS; splices: milliseconds lost (for breakdowns). */
+  size?: number;
 }
 
 /** Mulberry32: small, fast, and the same sequence on every machine. */
@@ -95,7 +97,7 @@ export function inject(src: Float32Array, fs: number, seed: number): Injected {
           const shape = k === Math.floor(w / 2) ? 1 : 0.5 + 0.5 * rand();
           out[start + k] = clamp(out[start + k] + sign * amp * shape);
         }
-        truth.push({ kind: 'click', variant: `click`, start, end: start + w });
+        truth.push({ kind: 'click', variant: `click`, start, end: start + w, size: db });
         break;
       }
       case 'dropout':
@@ -120,7 +122,7 @@ export function inject(src: Float32Array, fs: number, seed: number): Injected {
       case 'splice-grid': {
         const d = Math.max(1, ms(1 + rand() * 19));
         i += d;
-        truth.push({ kind: 'discontinuity', variant: kind, start: o, end: o });
+        truth.push({ kind: 'discontinuity', variant: kind, start: o, end: o, size: (d * 1000) / fs });
         break;
       }
       case 'repeat-insert':

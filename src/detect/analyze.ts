@@ -40,7 +40,6 @@ export class ChannelAnalyzer {
   private readonly keep: number;
   private readonly x: Float32Array;
   private readonly ef: Float32Array;
-  private readonly eps: Float32Array;
   private base = 0;
   private len = 0;
   private readonly dropouts: DropoutTracker;
@@ -73,7 +72,6 @@ export class ChannelAnalyzer {
     const cap = this.keep + CHUNK;
     this.x = new Float32Array(cap);
     this.ef = new Float32Array(cap);
-    this.eps = new Float32Array(cap);
   }
 
   push(block: Float32Array): void {
@@ -88,7 +86,7 @@ export class ChannelAnalyzer {
       this.dropouts.scan(this.x, this.base, from, to, this.found);
       this.clips.scan(this.x, this.base, from, to, this.found);
       this.repeats.scan(this.x, this.base, from, to, this.found);
-      this.impulses.advance(this.x, this.ef, this.eps, this.base, to, this.impulseFound);
+      this.impulses.advance(this.x, this.ef, this.base, to, this.impulseFound);
     }
   }
 
@@ -96,8 +94,8 @@ export class ChannelAnalyzer {
     if (!this.finished) {
       this.finished = true;
       const total = this.base + this.len;
-      // Clicks and splices are not looked for in the last ~20 ms (no lookahead there).
-      this.impulses.advance(this.x, this.ef, this.eps, this.base, total, this.impulseFound, true);
+      // Clicks and splices are not looked for in the last ~20 ms (their test needs the audio after them).
+      this.impulses.advance(this.x, this.ef, this.base, total, this.impulseFound, true);
       this.dropouts.finish(this.x, this.base, total, this.found);
       this.clips.finish(total, this.found);
       this.repeats.finish(this.x, this.base, this.found);
@@ -133,7 +131,7 @@ export class ChannelAnalyzer {
   private makeRoom(n: number): void {
     if (this.len + n <= this.x.length) return;
     const shift = this.len - this.keep;
-    for (const a of [this.x, this.ef, this.eps]) a.copyWithin(0, shift, this.len);
+    for (const a of [this.x, this.ef]) a.copyWithin(0, shift, this.len);
     this.base += shift;
     this.len = this.keep;
   }

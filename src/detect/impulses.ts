@@ -1,84 +1,137 @@
 /**
- * Clicks and splices from two-sided linear prediction.
+ * Clicks and splices from two-sided linear prediction, in two stages.
  *
- * Per 10 ms hop an AR model is fitted on the surrounding 30 ms; the forward residual
- * e_f[n] = sum a_k x[n-k] and the backward residual e_b[n] = sum a_k x[n+k] are each scaled by
- * a robust (MAD) scale of the neighbouring hops. A click (samples pushed off the waveform and
- * back) is seen by *both* residuals at the *same* samples; a splice (a step where samples went
- * missing) is seen by the backward residual just before the boundary and by the forward one
- * just after it, with the same sound on both sides; a natural onset looks like a splice but
- * changes the level, so it is rejected by the level test.
+ * Screening (every sample, cheap): an AR model per 10 ms hop (fitted on the surrounding 30 ms)
+ * gives the forward residual; samples whose residual stands out from the hop's robust (MAD)
+ * scale form candidate clusters.
+ *
+ * Testing (only around candidates): a fresh model is fitted on the audio either side of the
+ * cluster, *excluding* it, so the defect does not bend its own model. The forward residual
+ * e_f is scaled by the residual just before the cluster (the past) and the backward residual
+ * e_b by the one just after (the future):
+ * - a click (samples pushed off the waveform and back) is seen by both at the *same* samples;
+ * - a splice (a jump where samples went missing) by e_b up to the boundary and by e_f from it
+ *   on, never both at one sample;
+ * - a natural onset leaves e_f high for milliseconds after it (a decaying drum hit is a new
+ *   sound, not the old one plus an impulse), and an offset leaves e_b high before it: both
+ *   fail the isolation test, which compares each residual after/before the cluster with its
+ *   own scale on the other side.
  */
 import type { RawEvent } from './events';
-import { levinson, lpcOrder } from './lpc';
+import { levinson, lpcOrder, testOrder } from './lpc';
 import { select } from './stats';
 
-/** Hop between model updates; also the pipeline frame grid's finest step. */
+/** Hop between screening models; also the pipeline frame grid's finest step. */
 const HOP_MS = 10;
 /** MAD to standard deviation for a Gaussian. */
 const MAD_TO_SIGMA = 1.4826;
-/** Mean absolute value to standard deviation for a Gaussian. */
-const MEAN_ABS_TO_SIGMA = 1.2533;
-/** Background window either side of a candidate, beyond the model order. */
-const NEAR_MS = 2;
 /** Residual scales never go below 1/3 LSB of 16-bit audio, so digital silence is not infinitely sensitive. */
 const SIGMA_FLOOR = 1 / 98304;
-/** A sample joins a candidate cluster when either scaled residual exceeds this. */
-const CANDIDATE_Z = 5;
-/** Candidates closer than this many samples beyond the model order form one cluster. */
+/** Screening: a sample becomes a candidate when its forward residual exceeds this many hop sigmas. */
+const SCREEN_Z = 4;
+/** Candidates whose screening two-sided residual peak is below this many hop sigmas are not tested further. */
+const PRE_Z = 5;
+/** Candidates closer than the model order plus this many samples form one cluster. */
 const CLUSTER_GAP_EXTRA = 2;
+/** A cluster longer than this (plus twice the model order) is a sustained disturbance (a transient), not a click or splice. */
+const MAX_CLUSTER_MS = 1.5;
+/** The test's model is fitted on this much audio either side of the cluster. */
+const FIT_MS = 8;
+/** The past/future residual scales (and the isolation windows) span this much, at least 4 model orders. */
+const SCALE_MS = 4;
 /**
- * An event needs its two-sided residual peak this many robust sigmas above both the hop's
- * scale and the background right around it. Set from the benchmark's clean drum loops and
- * 8 kHz prompts (which hold sharp natural transients) to keep false events low: at 20, 8 kHz
- * speech gives ~0.2 false events/min; drum loops still give far more (see the bench output).
+ * Isolation: after the cluster the forward residual's scale, and before it the backward
+ * residual's, compared with their scale on the other side. A click or splice leaves the sound
+ * as it was (ratio ~1); an onset or offset changes it. Beyond this ratio the evidence needed
+ * grows in proportion (clicks; splices are allowed more change, being made of two sounds).
  */
-const EVENT_Z = 20;
-/** On the 10/20 ms grid that capture pipelines lose frames on, a splice needs only this. */
-const EVENT_Z_GRID = 14;
-/** Click rather than splice: the same-sample two-sided evidence is at least this fraction of the step evidence (a step has ~none, a click ~0.6). */
-const CLICK_VS_STEP = 0.35;
+const CLICK_ISOLATION = 1.5;
+const SPLICE_ISOLATION = 3;
+/**
+ * Click: the two-sided (interpolation) residual peak in robust sigmas of the louder side. Set
+ * on the benchmark's clean drum loops and 8 kHz prompts to keep false events near 1/min.
+ */
+const CLICK_Z = 12;
+/** Click: both one-sided residuals at least this high at the same sample (a splice has them at neighbouring samples, never together). */
+const CLICK_OVERLAP_Z = 2.5;
+/**
+ * Step shape: the residual inside a boundary (e_f just after it, e_b just before) over the
+ * residual on its wrong sides (e_f before, e_b after), best boundary. A splice's evidence stops
+ * dead at the boundary (ratio ~10 and up); a click bleeds into both sides (~1-3).
+ */
+const STEP_RATIO = 4;
+/**
+ * Click: RMS of the residual left after the best pulse is taken out, in sigmas, at most
+ * CLICK_FIT_MAX plus CLICK_FIT_PER_Z per sigma of the peak (a strong click's model error grows
+ * with it; a drum hit or a kink leaves several times the background).
+ */
+const CLICK_FIT_MAX = 0.9;
+const CLICK_FIT_PER_Z = 0.01;
+/** Splice (step-shaped evidence): the two-sided residual peak in robust sigmas of the louder side. */
+const SPLICE_Z = 6;
+/** On the 10/20 ms grid that capture pipelines lose frames on, a splice needs only this fraction of SPLICE_Z. */
+const SPLICE_GRID_FACTOR = 0.7;
+/** The peak must be this many times the largest two-sided residual elsewhere in the window. */
+const RIVAL_RATIO = 2;
+/** The longest click the pulse test fits (the injected ones are 1-5 samples; a codec's smear adds a few). */
+const MAX_CLICK_SAMPLES = 8;
+/** Each sample the pulse hypothesis adds must buy this much residual energy (in sigma^2), so the fit does not just widen. */
+const PULSE_SAMPLE_COST = 4;
 /** Grid positions: within this many samples of a multiple of HOP_MS. */
 const GRID_SLACK = 1;
-/** Level test window either side of a splice. */
-const LEVEL_MS = 5;
-/** A splice joins the same sound: RMS either side within a factor of 3 (9.5 dB); onsets and offsets jump further. */
-const LEVEL_RATIO = 3;
-/** Above this rate the per-hop autocorrelation sums every other sample (plenty for a 16-pole model, half the cost). */
-const AUTOCORR_STRIDE_ABOVE_HZ = 16000;
+/** Above this rate the per-hop autocorrelation and MAD use every other sample (plenty for a 16-pole model, half the cost). */
+const STRIDE_ABOVE_HZ = 16000;
 
 /** Per-candidate features, collected only when a debug sink is installed (for tuning). */
 export interface ImpulseFeatures {
   at: number;
-  eps: number;
-  click: number;
-  step: number;
-  stepAt: number;
-  level: number;
-  grid: boolean;
   width: number;
-  nearB: number;
-  nearA: number;
+  pre: number;
+  stepRatio: number;
+  zEps: number;
+  overlap: number;
+  isoF: number;
+  isoB: number;
+  rival: number;
+  support: number;
+  repairFit: number;
+  grid: boolean;
+  /** z of e_f | e_b | two-sided residual at the 13 samples around the overlap peak. */
+  trace?: string;
 }
 export const debugSink: { features?: ImpulseFeatures[] } = {};
 
 export class ImpulseDetector {
   readonly order: number;
+  /** The test's model order: higher than screening's (more prediction gain, only paid per candidate). */
+  readonly testOrder: number;
   readonly hop: number;
+  private readonly tCoef: Float64Array;
+  private readonly tR: Float64Array;
+  private readonly tTmp: Float64Array;
   private readonly r: Float64Array[]; // per-hop partial autocorrelations, ring of 4
-  private readonly coef: Float64Array[]; // per-hop inverse filters, ring of 4
+  private readonly coef: Float64Array[]; // per-hop screening inverse filters, ring of 4
   private readonly rSum: Float64Array;
   private readonly tmp: Float64Array;
   private readonly mad: Float32Array;
-  private readonly sigF = new Float64Array(8);
-  private readonly sigE = new Float64Array(8);
-  private readonly eb: Float32Array;
-  private readonly tail: Float64Array;
+  private readonly sig = new Float64Array(4);
   private readonly clusterGap: number;
-  private readonly levelWin: number;
+  private readonly maxCluster: number;
+  private readonly fit: number;
+  private readonly win: number;
   private readonly sens: number;
   private readonly stride: number;
-  private readonly nearWin: number;
+  // Test scratch (sized for the largest window).
+  private readonly seg: Float64Array;
+  private readonly hann: Float64Array;
+  private readonly lf: Float64Array;
+  private readonly lb: Float64Array;
+  private readonly scratch: Float32Array;
+  private readonly normal = new Float64Array(MAX_CLICK_SAMPLES * MAX_CLICK_SAMPLES);
+  private readonly rhs = new Float64Array(MAX_CLICK_SAMPLES);
+  private readonly sol = new Float64Array(MAX_CLICK_SAMPLES);
+  private readonly ra = new Float64Array(MAX_CLICK_SAMPLES);
+  private readonly c2: Float64Array;
   private nextHop = 0;
   private rDone = 0;
   private clStart = -1;
@@ -87,58 +140,69 @@ export class ImpulseDetector {
 
   constructor(sampleRate: number, sensitivity: number) {
     this.order = lpcOrder(sampleRate);
-    this.hop = Math.max(this.order * 4, Math.round((HOP_MS * sampleRate) / 1000));
-    this.r = [0, 1, 2, 3].map(() => new Float64Array(this.order + 1));
-    this.coef = [0, 1, 2, 3].map(() => new Float64Array(this.order + 1));
-    this.rSum = new Float64Array(this.order + 1);
-    this.tmp = new Float64Array(this.order + 1);
+    const P = this.order;
+    this.hop = Math.max(P * 4, Math.round((HOP_MS * sampleRate) / 1000));
+    this.r = [0, 1, 2, 3].map(() => new Float64Array(P + 1));
+    this.coef = [0, 1, 2, 3].map(() => new Float64Array(P + 1));
+    this.rSum = new Float64Array(P + 1);
+    this.tmp = new Float64Array(P + 1);
     this.mad = new Float32Array(this.hop);
-    this.clusterGap = this.order + CLUSTER_GAP_EXTRA;
-    this.levelWin = Math.max(8, Math.round((LEVEL_MS * sampleRate) / 1000));
-    this.eb = new Float32Array(4 * this.hop);
-    this.tail = new Float64Array(this.order);
+    this.clusterGap = P + CLUSTER_GAP_EXTRA;
+    this.maxCluster = 2 * P + Math.round((MAX_CLUSTER_MS * sampleRate) / 1000);
+    this.fit = Math.max(4 * testOrder(sampleRate), Math.round((FIT_MS * sampleRate) / 1000));
+    this.win = Math.max(4 * testOrder(sampleRate), Math.round((SCALE_MS * sampleRate) / 1000));
     this.sens = sensitivity;
-    this.nearWin = Math.max(8, Math.round((NEAR_MS * sampleRate) / 1000));
-    this.stride = sampleRate > AUTOCORR_STRIDE_ABOVE_HZ ? 2 : 1;
+    this.stride = sampleRate > STRIDE_ABOVE_HZ ? 2 : 1;
+    this.testOrder = testOrder(sampleRate);
+    const T = this.testOrder;
+    this.tCoef = new Float64Array(T + 1);
+    this.tR = new Float64Array(T + 1);
+    this.tTmp = new Float64Array(T + 1);
+    this.seg = new Float64Array(this.fit);
+    this.hann = new Float64Array(this.fit).map((_, k) => 0.5 - 0.5 * Math.cos((2 * Math.PI * (k + 0.5)) / this.fit));
+    const span = this.maxCluster + 2 * this.win + 6 * T + 8;
+    this.lf = new Float64Array(span);
+    this.lb = new Float64Array(span);
+    this.c2 = new Float64Array(span);
+    this.scratch = new Float32Array(span);
   }
 
   /** Samples this detector reads behind the newest one. */
   lookback(): number {
-    return 6 * this.hop + 2 * this.levelWin + 4 * this.order;
+    return 5 * this.hop + this.maxCluster + this.clusterGap + this.fit + this.win + 4 * this.testOrder;
+  }
+
+  /** Samples past a cluster's end that its test reads. */
+  private lookahead(): number {
+    return this.fit + this.win + 3 * this.testOrder + 4;
   }
 
   /**
-   * Processes every hop that has its lookahead. `ef` receives the forward residual and `eps`
-   * the two-sided (interpolation) residual; all arrays share `base`; `total` samples exist.
+   * Processes every hop that has its lookahead. `ef` receives the screening forward residual;
+   * both arrays share `base`; `total` samples exist.
    */
-  advance(x: Float32Array, ef: Float32Array, eps: Float32Array, base: number, total: number,
-    out: RawEvent[], final = false): void {
+  advance(x: Float32Array, ef: Float32Array, base: number, total: number, out: RawEvent[], final = false): void {
     const H = this.hop;
-    const P = this.order;
     for (;;) {
       const h = this.nextHop;
-      if (!final && total < (h + 2) * H) break;
-      if (final && total < (h + 1) * H + P) break;
-      while (this.rDone <= h + 1 && (this.rDone + 1) * H <= total) this.autocorr(x, base, this.rDone++);
+      if (total < (h + 2) * H) break;
+      while (this.rDone <= h + 1) this.autocorr(x, base, this.rDone++);
       const rs = this.rSum;
       rs.fill(0);
-      for (let j = Math.max(0, h - 1); j <= h + 1 && j < this.rDone; j++) {
+      for (let j = Math.max(0, h - 1); j <= h + 1; j++) {
         const rj = this.r[j & 3];
-        for (let k = 0; k <= P; k++) rs[k] += rj[k];
+        for (let k = 0; k <= this.order; k++) rs[k] += rj[k];
       }
-      levinson(rs, P, this.coef[h & 3], this.tmp);
+      levinson(rs, this.order, this.coef[h & 3], this.tmp);
       this.forward(x, ef, base, h);
-      if (h >= 1) {
-        this.interpolation(x, ef, eps, base, h - 1);
-        this.sigF[(h - 1) & 7] = this.scale(ef, (h - 1) * H - base);
-        this.sigE[(h - 1) & 7] = this.scale(eps, (h - 1) * H - base);
-      }
-      if (h >= 2) this.scan(x, ef, eps, base, h - 2, false, out);
+      this.sig[h & 3] = this.scale(ef, h * H - base);
+      if (h >= 2) this.scan(x, ef, base, total, h - 2, out);
       this.nextHop = h + 1;
     }
-    if (final && this.nextHop >= 2) {
-      this.scan(x, ef, eps, base, this.nextHop - 2, true, out);
-      if (this.clStart >= 0) this.classify(x, ef, eps, base, out);
+    if (final) {
+      // The last two screened hops, then the open cluster (if its test has the samples).
+      for (let j = Math.max(0, this.nextHop - 2); j < this.nextHop; j++) this.scan(x, ef, base, total, j, out);
+      if (this.clStart >= 0) this.classify(x, ef, base, total, out);
     }
   }
 
@@ -157,52 +221,11 @@ export class ImpulseDetector {
   }
 
   private forward(x: Float32Array, ef: Float32Array, base: number, h: number): void {
-    const P = this.order;
-    const a = this.coef[h & 3];
     const s = h * this.hop;
-    const e = s + this.hop;
-    for (let n = s; n < e; n++) {
-      const i = n - base;
-      let f = x[i];
-      const kmax = n < P ? n : P;
-      for (let k = 1; k <= kmax; k++) f += a[k] * x[i - k];
-      ef[i] = f;
-    }
-  }
-
-  /**
-   * Two-sided residual: eps[n] = sum_k a_k ef[n+k] / |a|^2, the error of interpolating x[n]
-   * from both sides under the AR model (the least-squares estimate of a one-sample click).
-   */
-  private interpolation(x: Float32Array, ef: Float32Array, eps: Float32Array, base: number, h: number): void {
-    const P = this.order;
-    const a = this.coef[h & 3];
-    let norm = 0;
-    for (let k = 0; k <= P; k++) norm += a[k] * a[k];
-    const inv = 1 / norm;
-    const s = h * this.hop;
-    const e = s + this.hop;
-    // The P forward residuals past the hop end, redone with this hop's taps: mixing two hops'
-    // models would leave their difference in eps, which on smooth audio dwarfs the residual.
-    const tail = this.tail;
-    for (let k = 0; k < P; k++) {
-      const i = e + k - base;
-      let f = x[i];
-      for (let q = 1; q <= P; q++) f += a[q] * x[i - q];
-      tail[k] = f;
-    }
-    for (let n = s; n < e; n++) {
-      const i = n - base;
-      let v = ef[i];
-      const inside = e - n - 1 < P ? e - n - 1 : P;
-      for (let k = 1; k <= inside; k++) v += a[k] * ef[i + k];
-      for (let k = inside + 1; k <= P; k++) v += a[k] * tail[n + k - e];
-      eps[i] = v * inv;
-    }
+    residual(x, ef, this.coef[h & 3], this.order, s - base, s + this.hop - base, s < this.order ? s - base : this.order);
   }
 
   private scale(e: Float32Array, from: number): number {
-    // Every other sample at high rates: the median of 220+ values is as steady, at half the cost.
     const st = this.stride;
     const m = this.mad;
     let c = 0;
@@ -214,96 +237,222 @@ export class ImpulseDetector {
     return s > SIGMA_FLOOR ? s : SIGMA_FLOOR;
   }
 
-  private localScale(sig: Float64Array, j: number, last: boolean): number {
-    const lo = j > 0 ? j - 1 : j;
-    const hi = last ? j : j + 1;
-    let s = 0;
-    for (let k = lo; k <= hi; k++) if (sig[k & 7] > s) s = sig[k & 7];
-    return s / this.sens;
-  }
-
-  /** Clusters the samples of hop j whose two-sided residual stands out from its neighbourhood. */
-  private scan(x: Float32Array, ef: Float32Array, eps: Float32Array, base: number, j: number, last: boolean, out: RawEvent[]): void {
-    const thr = CANDIDATE_Z * this.localScale(this.sigE, j, last);
+  /** Clusters the samples of hop j whose forward residual stands out. */
+  private scan(x: Float32Array, ef: Float32Array, base: number, total: number, j: number, out: RawEvent[]): void {
+    const thr = (SCREEN_Z * this.sig[j & 3]) / this.sens;
     const s = j * this.hop;
     const e = s + this.hop;
     for (let n = s; n < e; n++) {
-      const v = eps[n - base];
-      if (this.clStart >= 0 && n - this.clEnd > this.clusterGap) this.classify(x, ef, eps, base, out);
+      const v = ef[n - base];
       if (v > thr || v < -thr) {
+        if (this.clStart >= 0 && n - this.clEnd > this.clusterGap) this.classify(x, ef, base, total, out);
         if (this.clStart < 0) { this.clStart = n; this.clPeak = 0; }
         this.clEnd = n;
-        const z = (v < 0 ? -v : v) / (thr / CANDIDATE_Z);
+        const z = (v < 0 ? -v : v) / thr;
         if (z > this.clPeak) this.clPeak = z;
       }
     }
+    if (this.clStart >= 0 && e - this.clEnd > this.clusterGap) this.classify(x, ef, base, total, out);
   }
 
-  private classify(x: Float32Array, ef: Float32Array, eps: Float32Array, base: number, out: RawEvent[]): void {
+  private classify(x: Float32Array, ef: Float32Array, base: number, total: number, out: RawEvent[]): void {
     const a = this.clStart;
     const b = this.clEnd;
     this.clStart = -1;
-    const P = this.order;
-    const H = this.hop;
-    const j = Math.floor(a / H);
-    const coef = this.coef[j & 3];
-    const sf = this.localScale(this.sigF, j, false);
-    // Backward residual around the cluster, on demand (same taps, future samples).
-    const from = a - 3;
-    const to = b + 3;
-    const eb = this.eb;
-    const m = Math.min(to - from, eb.length);
-    for (let k = 0; k < m; k++) {
-      const i = from + k - base;
-      let v = x[i];
-      for (let q = 1; q <= P; q++) v += coef[q] * x[i + q];
-      eb[k] = (v < 0 ? -v : v) / sf;
+    const P = this.testOrder;
+    if (b - a + 1 > this.maxCluster) return;
+    if (b + this.lookahead() > total) return;
+    // Cheap two-sided check with the screening model before the full test.
+    const pre = this.preScore(ef, base, a, b);
+    if (pre < PRE_Z / this.sens && !debugSink.features) return;
+    const W = this.win;
+    const F = this.fit;
+    if (a - P - F - W - 2 * P < base || a - W - 3 * P < 0) return;
+    const coef = this.tCoef;
+    // Model from the audio either side, leaving out the cluster and the model order around it.
+    this.fitAround(x, base, a - P, b + P + 1);
+    // Local residuals over [lo, hi): both one-sided residuals, one model.
+    const lo = a - W - P;
+    const hi = b + P + W + 1;
+    const lf = this.lf;
+    const lb = this.lb;
+    for (let n = lo; n < hi; n++) {
+      const i = n - base;
+      let f = x[i];
+      let g = x[i];
+      for (let k = 1; k <= P; k++) { f += coef[k] * x[i - k]; g += coef[k] * x[i + k]; }
+      lf[n - lo] = f;
+      lb[n - lo] = g;
     }
-    const zf = (n: number) => { const v = ef[n - base]; return (v < 0 ? -v : v) / sf; };
-    const zb = (n: number) => (n - from >= 0 && n - from < m ? eb[n - from] : 0);
-    // Both residuals high at the same sample: samples pushed off the waveform and back.
-    let click = 0;
-    let clickAt = a;
-    for (let n = a; n <= b; n++) {
-      const f = zf(n);
-      const bb = zb(n);
-      const v = f < bb ? f : bb;
-      if (v > click) { click = v; clickAt = n; }
+    // Past scale for e_f (just before the cluster), future scale for e_b (just after it).
+    const sp = this.robust(lf, a - 2 - W - lo, a - 2 - lo);
+    const sn = this.robust(lb, b + 3 - lo, b + 3 + W - lo);
+    const isoF = this.robust(lf, b + 3 - lo, b + 3 + W - lo) / sp;
+    const isoB = this.robust(lb, a - 2 - W - lo, a - 2 - lo) / sn;
+    const sens = this.sens;
+    let norm = 0;
+    for (let k = 0; k <= P; k++) norm += coef[k] * coef[k];
+    const sq = Math.sqrt(norm);
+    const sMaxRaw = sp > sn ? sp : sn;
+    const zScale = sq / norm / (sMaxRaw / sens);
+    // Two-sided residual (least-squares estimate of a one-sample click, kept in `c`) and the
+    // same-sample overlap of the one-sided residuals.
+    const c = this.c2;
+    let zEps = 0;
+    let overlap = 0;
+    let overlapAt = a;
+    for (let n = a - 2 - MAX_CLICK_SAMPLES; n <= b + MAX_CLICK_SAMPLES; n++) {
+      let v = 0;
+      for (let k = 0; k <= P; k++) v += coef[k] * lf[n + k - lo];
+      c[n - lo] = v;
+      if (n < a - 2 || n > b) continue;
+      const z = (v < 0 ? -v : v) * zScale;
+      if (z > zEps) zEps = z;
+      const f = Math.abs(lf[n - lo]) / sp;
+      const g = Math.abs(lb[n - lo]) / sn;
+      const o = (f < g ? f : g) * sens;
+      if (o > overlap) { overlap = o; overlapAt = n; }
     }
-    // Forward high from p, backward high up to p-1: a step between p-1 and p.
-    let step = 0;
-    let stepAt = a;
+    const isoC = Math.max(1, isoF / CLICK_ISOLATION, isoB / CLICK_ISOLATION);
+    const isoS = Math.max(1, isoF / SPLICE_ISOLATION, isoB / SPLICE_ISOLATION);
+    // Step shape: a splice's forward residual rises *at* the boundary and its backward residual
+    // stops there, with nothing of either on the wrong side; a click bleeds into both sides.
+    let stepRatio = 0;
+    let stepAt = overlapAt;
     for (let p = a - 1; p <= b + 2; p++) {
-      const fwd = Math.max(zf(p), zf(p + 1));
-      const bwd = Math.max(zb(p - 1), zb(p - 2));
-      const v = fwd < bwd ? fwd : bwd;
-      if (v > step) { step = v; stepAt = p; }
+      const fIn = rms3(lf, p - lo) / sp;
+      const bIn = rms3(lb, p - 3 - lo) / sn;
+      const fOut = rms3(lf, p - 3 - lo) / sp;
+      const bOut = rms3(lb, p - lo) / sn;
+      const inside = fIn < bIn ? fIn : bIn;
+      const bleed = Math.max(1, fOut, bOut);
+      if (inside / bleed > stepRatio) { stepRatio = inside / bleed; stepAt = p; }
     }
-    const w = this.levelWin;
-    const i = stepAt - base;
-    const before = rmsOf(x, i - w, i);
-    const after = rmsOf(x, i, i + w);
-    const level = before > after ? before / (after + 1e-12) : after / (before + 1e-12);
-    const grid = this.onGrid(stepAt);
-    // Background right around the cluster (outside the spread of a click's own response):
-    // a natural transient keeps the residual up for milliseconds, a click does not.
-    const se = this.localScale(this.sigE, j, false);
-    const nw = this.nearWin;
-    const nearB = meanAbs(eps, a - P - nw - base, a - P - base) * MEAN_ABS_TO_SIGMA / se;
-    const nearA = meanAbs(eps, b + P + 1 - base, b + P + 1 + nw - base) * MEAN_ABS_TO_SIGMA / se;
-    if (debugSink.features) debugSink.features.push({ at: a, eps: this.clPeak, click, step, stepAt, level, grid, width: b - a + 1, nearB, nearA });
-    const strength = this.clPeak / Math.max(1, nearA || 0, nearB || 0);
-    if (strength < (grid ? EVENT_Z_GRID : EVENT_Z)) return;
-    if (click >= CLICK_VS_STEP * step) {
-      let s = clickAt;
-      let e = clickAt;
-      const half = click / 2;
-      while (s - 1 >= a && Math.min(zf(s - 1), zb(s - 1)) >= half) s--;
-      while (e + 1 <= b && Math.min(zf(e + 1), zb(e + 1)) >= half) e++;
-      if (strength >= EVENT_Z) out.push({ kind: 'click', start: s, end: e + 1, score: strength });
-      return;
+    const stepLike = stepRatio >= STEP_RATIO;
+    const couldClick = !stepLike && overlap >= CLICK_OVERLAP_Z && zEps / isoC >= CLICK_Z;
+    const couldSplice = stepLike && zEps / isoS >= SPLICE_Z * SPLICE_GRID_FACTOR;
+    const debug = debugSink.features;
+    if (!couldClick && !couldSplice && !debug) return;
+    // Rival: the same statistic elsewhere in the window. Heavy-tailed natural residuals (a
+    // snare's noise, a fricative) throw up peaks as high as a weak click's, but never alone.
+    let rival = 0;
+    for (let n = lo + 2; n < hi - P - 1; n++) {
+      if (n === a - 2 - P) n = b + P + 1;
+      let v = 0;
+      for (let k = 0; k <= P; k++) v += coef[k] * lf[n + k - lo];
+      const z = (v < 0 ? -v : v) * zScale;
+      if (z > rival) rival = z;
     }
-    if (level <= LEVEL_RATIO) out.push({ kind: 'discontinuity', start: stepAt, end: stepAt, score: strength });
+    if (zEps < RIVAL_RATIO * rival && !debug) return;
+    if (couldClick || debug) {
+      // Click hypothesis: some 1..MAX_CLICK_SAMPLES samples around the two-sided peak, replaced by
+      // their least-squares estimate, leave a residual as quiet as the background (a drum hit,
+      // a kink or a burst of glitches does not). Each extra sample must pay for itself.
+      const fitLimit = CLICK_FIT_MAX + CLICK_FIT_PER_Z * zEps;
+      const ra = this.ra;
+      for (let d = 0; d < MAX_CLICK_SAMPLES; d++) {
+        let acc = 0;
+        for (let k = 0; k + d <= P; k++) acc += coef[k] * coef[k + d];
+        ra[d] = acc;
+      }
+      let best = Infinity;
+      let fit = Infinity;
+      let cs = overlapAt;
+      let ce = overlapAt;
+      for (let l = 0; l < MAX_CLICK_SAMPLES; l++) {
+        for (let r = 0; l + r < MAX_CLICK_SAMPLES; r++) {
+          const s0 = overlapAt - l;
+          const e0 = overlapAt + r;
+          const energy = this.repairEnergy(lf, c, lo, s0, e0) / (sMaxRaw * sMaxRaw);
+          const cost = energy + PULSE_SAMPLE_COST * (l + r + 1);
+          if (cost < best) { best = cost; fit = Math.sqrt(energy / P); cs = s0; ce = e0; }
+        }
+      }
+      if (debug) debug.push({ at: a, width: b - a + 1, pre, stepRatio, zEps, overlap, isoF, isoB, rival, support: ce - cs + 1, repairFit: fit, grid: this.onGrid(a), trace: Array.from({ length: 13 }, (_, k) => { const n = overlapAt - 6 + k; return `${(lf[n - lo] / sp).toFixed(1)}|${(lb[n - lo] / sn).toFixed(1)}|${(c[n - lo] * zScale).toFixed(1)}`; }).join(' ') });
+      if (couldClick && fit <= fitLimit && zEps >= RIVAL_RATIO * rival) {
+        out.push({ kind: 'click', start: cs, end: ce + 1, score: zEps });
+        return;
+      }
+    }
+    if (!couldSplice || zEps < RIVAL_RATIO * rival) return;
+    const need = this.onGrid(stepAt) ? SPLICE_Z * SPLICE_GRID_FACTOR : SPLICE_Z;
+    if (zEps / isoS >= need) out.push({ kind: 'discontinuity', start: stepAt, end: stepAt, score: zEps });
+  }
+
+  /**
+   * Energy of the forward residual over [s, e + P] left after the best additive pulse on
+   * samples [s, e] is taken out (least squares). The normal equations' matrix is the taps'
+   * autocorrelation `ra`, their right side the two-sided residual numerators `c`.
+   */
+  private repairEnergy(lf: Float64Array, c: Float64Array, lo: number, s: number, e: number): number {
+    const P = this.testOrder;
+    const m = e - s + 1;
+    const M = this.normal;
+    const y = this.rhs;
+    const ra = this.ra;
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < m; j++) M[i * m + j] = ra[i > j ? i - j : j - i];
+      y[i] = c[s + i - lo];
+    }
+    const b = this.sol;
+    for (let i = 0; i < m; i++) b[i] = y[i];
+    solve(M, b, m);
+    let before = 0;
+    for (let n = s; n <= e + P; n++) before += lf[n - lo] * lf[n - lo];
+    let explained = 0;
+    for (let i = 0; i < m; i++) explained += y[i] * b[i];
+    const left = before - explained;
+    return left > 0 ? left : 0;
+  }
+
+  /**
+   * The screening model's two-sided residual peak over [a-2, b], in robust sigmas of the hop:
+   * a cheap, rougher version of the test's statistic (one model order, the hop's scale).
+   */
+  private preScore(ef: Float32Array, base: number, a: number, b: number): number {
+    const P = this.order;
+    const j = Math.floor(a / this.hop);
+    const co = this.coef[j & 3];
+    let norm = 0;
+    for (let k = 0; k <= P; k++) norm += co[k] * co[k];
+    let peak = 0;
+    for (let n = a - 2; n <= b; n++) {
+      const i = n - base;
+      let v = 0;
+      for (let k = 0; k <= P; k++) v += co[k] * ef[i + k];
+      if (v < 0) v = -v;
+      if (v > peak) peak = v;
+    }
+    return peak / Math.sqrt(norm) / this.sig[j & 3];
+  }
+
+  /** Fits `this.tCoef` on Hann-windowed stretches of FIT samples ending at `left` and starting at `right`. */
+  private fitAround(x: Float32Array, base: number, left: number, right: number): void {
+    const P = this.testOrder;
+    const F = this.fit;
+    const rs = this.tR;
+    rs.fill(0);
+    for (const from of [left - F, right]) {
+      const seg = this.seg;
+      const hann = this.hann;
+      for (let k = 0; k < F; k++) seg[k] = hann[k] * x[from + k - base];
+      const st = this.stride;
+      for (let lag = 0; lag <= P; lag++) {
+        let acc = 0;
+        for (let k = lag; k < F; k++) acc += seg[k] * seg[k - lag];
+        rs[lag] += acc;
+      }
+    }
+    levinson(rs, P, this.tCoef, this.tTmp);
+  }
+
+  /** Robust (MAD) scale of |v[from..to)|, floored. */
+  private robust(v: Float64Array, from: number, to: number): number {
+    const m = this.scratch;
+    let c = 0;
+    for (let i = from; i < to; i++) { const a = v[i]; m[c++] = a < 0 ? -a : a; }
+    const s = MAD_TO_SIGMA * select(m, c, c >> 1);
+    return s > SIGMA_FLOOR ? s : SIGMA_FLOOR;
   }
 
   private onGrid(p: number): boolean {
@@ -312,14 +461,54 @@ export class ImpulseDetector {
   }
 }
 
-function meanAbs(x: Float32Array, from: number, to: number): number {
-  let s = 0;
-  for (let i = from; i < to; i++) s += x[i] < 0 ? -x[i] : x[i];
-  return s / Math.max(1, to - from);
+/**
+ * Forward residual e[i] = x[i] + sum_k a_k x[i-k] for i in [from, to) (buffer indices), with
+ * only `have` past samples before `from` (the channel's start); the common order 16 unrolled.
+ */
+function residual(x: Float32Array, e: Float32Array, a: Float64Array, P: number, from: number, to: number, have: number): void {
+  let i = from;
+  if (P === 16) {
+    for (; i < to && have + (i - from) < P; i++) e[i] = tapsUpTo(x, a, i, have + (i - from));
+    const a1 = a[1], a2 = a[2], a3 = a[3], a4 = a[4], a5 = a[5], a6 = a[6], a7 = a[7], a8 = a[8];
+    const a9 = a[9], a10 = a[10], a11 = a[11], a12 = a[12], a13 = a[13], a14 = a[14], a15 = a[15], a16 = a[16];
+    for (; i < to; i++) {
+      e[i] = x[i] + a1 * x[i - 1] + a2 * x[i - 2] + a3 * x[i - 3] + a4 * x[i - 4] + a5 * x[i - 5] + a6 * x[i - 6] +
+        a7 * x[i - 7] + a8 * x[i - 8] + a9 * x[i - 9] + a10 * x[i - 10] + a11 * x[i - 11] + a12 * x[i - 12] +
+        a13 * x[i - 13] + a14 * x[i - 14] + a15 * x[i - 15] + a16 * x[i - 16];
+    }
+    return;
+  }
+  for (; i < to; i++) {
+    const kmax = i - from + have < P ? i - from + have : P;
+    e[i] = tapsUpTo(x, a, i, kmax);
+  }
 }
 
-function rmsOf(x: Float32Array, from: number, to: number): number {
-  let s = 0;
-  for (let i = from; i < to; i++) s += x[i] * x[i];
-  return Math.sqrt(s / Math.max(1, to - from));
+function tapsUpTo(x: Float32Array, a: Float64Array, i: number, kmax: number): number {
+  let f = x[i];
+  for (let k = 1; k <= kmax; k++) f += a[k] * x[i - k];
+  return f;
+}
+
+/** Solves the symmetric positive system M c = y (m x m, row-major) in place into y (Gaussian elimination). */
+function solve(M: Float64Array, y: Float64Array, m: number): void {
+  for (let c = 0; c < m; c++) {
+    const piv = M[c * m + c] || 1e-30;
+    for (let r = c + 1; r < m; r++) {
+      const f = M[r * m + c] / piv;
+      if (f === 0) continue;
+      for (let k = c; k < m; k++) M[r * m + k] -= f * M[c * m + k];
+      y[r] -= f * y[c];
+    }
+  }
+  for (let c = m - 1; c >= 0; c--) {
+    let v = y[c];
+    for (let k = c + 1; k < m; k++) v -= M[c * m + k] * y[k];
+    y[c] = v / (M[c * m + c] || 1e-30);
+  }
+}
+
+/** RMS of v[i..i+3). */
+function rms3(v: Float64Array, i: number): number {
+  return Math.sqrt((v[i] * v[i] + v[i + 1] * v[i + 1] + v[i + 2] * v[i + 2]) / 3);
 }

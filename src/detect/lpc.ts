@@ -38,3 +38,15 @@ export function levinson(r: Float64Array, order: number, a: Float64Array, tmp: F
 export function lpcOrder(sampleRate: number): number {
   return Math.max(8, Math.min(16, Math.round(sampleRate / 3000)));
 }
+
+/**
+ * Order of the per-candidate test's model: one pole per 1.5 kHz of sample rate, within
+ * [TEST_ORDER_MIN, TEST_ORDER_MAX]. Tonal music and voiced speech gain several dB of prediction
+ * over the screening order, which is what separates a weak click from the residual.
+ */
+export function testOrder(sampleRate: number): number {
+  return Math.max(TEST_ORDER_MIN, Math.min(TEST_ORDER_MAX, Math.round(sampleRate / TEST_HZ_PER_POLE)));
+}
+const TEST_ORDER_MIN = 16;
+const TEST_ORDER_MAX = 32;
+const TEST_HZ_PER_POLE = 1500;
