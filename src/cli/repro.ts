@@ -13,6 +13,7 @@ import { defaultMatrix, fullMatrix } from '../repro/matrix';
 import { html, reproJson, table } from '../repro/report';
 import { detectPops, runScenario, type ReproRun } from '../repro/scenario';
 import { decodeToPcm, wavOf } from '../repro/source';
+import { parseStress } from '../repro/stress';
 import { parseDuration, UserError } from '../util/duration';
 
 const HELP = `usage: earshot repro [--duration 20s] [--sample FILE] [--json FILE] [--html FILE] [--all]
@@ -40,6 +41,8 @@ options:
   --chatter N        partner-style trace records per second (default 400, ~80 KB/s)
   --baud N           serial console speed (default 115200)
   --buffer-ms N      capture device buffer (default 40 ms: two 20 ms periods)
+  --irq-burst B/P    irq-like stressor shape: B ms busy every P ms (default 30/100); a burst
+                     longer than the device buffer makes the capture device overrun
   --work DIR         where runs keep recordings, logs and console captures (default: a temp folder)
 `;
 
@@ -53,6 +56,7 @@ const options = {
   chatter: { type: 'string' },
   baud: { type: 'string' },
   'buffer-ms': { type: 'string' },
+  'irq-burst': { type: 'string' },
   work: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -82,7 +86,10 @@ export async function main(argv: string[]): Promise<number> {
   const chatter = positive(values.chatter, 400, '--chatter');
   const baud = positive(values.baud, 115200, '--baud');
   const bufferMs = positive(values['buffer-ms'], 40, '--buffer-ms');
-  let matrix = values.all ? fullMatrix() : defaultMatrix();
+  const irq = values['irq-burst'];
+  if (irq !== undefined && !/^\d+\/\d+$/.test(irq)) throw new UserError(`--irq-burst "${irq}" - give BUSY_MS/PERIOD_MS, e.g. 60/200`);
+  if (irq) parseStress(`irq-like:${irq}`);
+  let matrix = values.all ? fullMatrix(irq) : defaultMatrix(irq);
   if (values.only) {
     // An exact name picks that one configuration; otherwise every name containing the text.
     const only = values.only;

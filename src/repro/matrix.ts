@@ -24,15 +24,18 @@ export const STRESS_VARIANTS: Array<{ suffix: string; patch: Partial<ReproConfig
   { suffix: `irq-like, audio on cpu ${IRQ_CPU}, fifo:70`, patch: { stress: 'irq-like', rtCpus: String(IRQ_CPU), rtPolicy: 'fifo:70' } },
 ];
 
-function variant(base: ReproConfig, v: (typeof STRESS_VARIANTS)[number]): ReproConfig {
-  return { ...base, ...v.patch, name: `${base.name} | ${v.suffix}` };
+/** `irq` replaces the irq-like stressor's shape, e.g. "60/200" (ms busy / ms period). */
+function variant(base: ReproConfig, v: (typeof STRESS_VARIANTS)[number], irq?: string): ReproConfig {
+  const stress = irq && v.patch.stress === 'irq-like' ? `irq-like:${irq}` : v.patch.stress;
+  const suffix = irq ? v.suffix.replace('irq-like', `irq-like:${irq}`) : v.suffix;
+  return { ...base, ...v.patch, stress, name: `${base.name} | ${suffix}` };
 }
 
-export function defaultMatrix(): ReproConfig[] {
+export function defaultMatrix(irq?: string): ReproConfig[] {
   const earshot = LOGGING_SETUPS[3]!;
-  return [...LOGGING_SETUPS, ...[0, 1, 2, 3].map((i) => variant(earshot, STRESS_VARIANTS[i]!))];
+  return [...LOGGING_SETUPS, ...[0, 1, 2, 3].map((i) => variant(earshot, STRESS_VARIANTS[i]!, irq))];
 }
 
-export function fullMatrix(): ReproConfig[] {
-  return LOGGING_SETUPS.flatMap((base) => [base, ...STRESS_VARIANTS.map((v) => variant(base, v))]);
+export function fullMatrix(irq?: string): ReproConfig[] {
+  return LOGGING_SETUPS.flatMap((base) => [base, ...STRESS_VARIANTS.map((v) => variant(base, v, irq))]);
 }

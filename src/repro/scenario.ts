@@ -67,6 +67,8 @@ export interface ReproRun {
   groundTruthMatched: number;
   /** The same within ±200 ms: tells a shifted timeline from a missed event. */
   groundTruthMatchedWithin200ms: number;
+  /** Per lost span: runtime event time minus ground-truth time (ms), null when earshot saw nothing. */
+  groundTruthOffsetsMs: Array<number | null>;
   consoleBytes: number;
   /** What each stressor child applied, e.g. "irq-like fifo:50 cpus 0". */
   stressApplied: string[];
@@ -195,6 +197,16 @@ export async function runScenario(c: ReproConfig, common: ReproCommon): Promise<
   const matchedWithin = (tol: number) =>
     groundTruth.filter((g) => runtime.some((r) => RUNTIME_KINDS.has(r.kind) && Math.abs(r.t - g.t) <= tol)).length;
   const matched = matchedWithin(MATCH_TOLERANCE_S);
+  // For each lost span, how far earshot's nearest runtime event sits from it on the timeline.
+  const offsetsMs = groundTruth.map((g) => {
+    let best: number | null = null;
+    for (const r of runtime) {
+      if (!RUNTIME_KINDS.has(r.kind)) continue;
+      const d = Math.round((r.t - g.t) * 1000);
+      if (best === null || Math.abs(d) < Math.abs(best)) best = d;
+    }
+    return best;
+  });
 
   const result: ReproRun = {
     name: c.name,
@@ -216,6 +228,7 @@ export async function runScenario(c: ReproConfig, common: ReproCommon): Promise<
     stressApplied: stress?.notes ?? [],
     groundTruthMatched: matched,
     groundTruthMatchedWithin200ms: matchedWithin(0.2),
+    groundTruthOffsetsMs: offsetsMs,
     consoleBytes: drained.bytes,
     notes,
     marks: { groundTruth, runtime, detected: detected ?? [] },

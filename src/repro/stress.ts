@@ -2,9 +2,10 @@
  * CPU stressors for `earshot repro`, as child processes that stop by
  * themselves at a deadline (and are killed on exit as well):
  *   cpu:N[@CPUS]   N busy loops at SCHED_OTHER, optionally pinned (e.g. cpu:3@0)
- *   irq-like[@CPU] a SCHED_FIFO burst loop on the audio core: 30 ms busy every
- *                  100 ms, the shape of interrupt work that cannot be preempted
- *                  by normal threads. Needs CAP_SYS_NICE; skipped with a note if refused.
+ *   irq-like[:BUSY/PERIOD][@CPU]  a SCHED_FIFO burst loop on the audio core
+ *                  (default 30 ms busy every 100 ms on CPU 0), the shape of
+ *                  interrupt work that normal threads cannot preempt. Needs
+ *                  CAP_SYS_NICE; skipped with a note if refused.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -23,14 +24,13 @@ export interface StressSpec {
 export const IRQ_CPU = 0;
 
 export function parseStress(text: string): StressSpec {
-  const m = /^(cpu|irq-like)(?::(\d+))?(?:@([\d,-]+))?$/.exec(text.trim());
-  if (!m || (m[1] === 'cpu' && !m[2]) || (m[1] === 'irq-like' && m[2])) {
-    throw new UserError(`--stress "${text}" - use cpu:N, cpu:N@CPUS or irq-like[@CPU]`);
-  }
-  const cpus = m[3] ? parseCpuList(m[3], '--stress') : m[1] === 'irq-like' ? [IRQ_CPU] : undefined;
-  return m[1] === 'cpu'
-    ? { kind: 'cpu', count: Number(m[2]), cpus, busyMs: 0, periodMs: 0 }
-    : { kind: 'irq-like', count: 1, cpus, busyMs: 30, periodMs: 100 };
+  const m = /^(cpu|irq-like)(?::(\d+)(?:\/(\d+))?)?(?:@([\d,-]+))?$/.exec(text.trim());
+  const bad = !m || (m[1] === 'cpu' && (!m[2] || m[3])) || (m[1] === 'irq-like' && m[2] && (!m[3] || Number(m[2]) >= Number(m[3])));
+  if (bad) throw new UserError(`--stress "${text}" - use cpu:N, cpu:N@CPUS or irq-like[:BUSY_MS/PERIOD_MS][@CPU] (e.g. irq-like:30/100)`);
+  const cpus = m![4] ? parseCpuList(m![4], '--stress') : m![1] === 'irq-like' ? [IRQ_CPU] : undefined;
+  return m![1] === 'cpu'
+    ? { kind: 'cpu', count: Number(m![2]), cpus, busyMs: 0, periodMs: 0 }
+    : { kind: 'irq-like', count: 1, cpus, busyMs: m![2] ? Number(m![2]) : 30, periodMs: m![3] ? Number(m![3]) : 100 };
 }
 
 export interface RunningStress {
@@ -87,7 +87,7 @@ function childMain(): void {
     if (values.cpus) notes.push(`cpus ${native().setAffinity(values.cpus.split(',').map(Number)).join(',')}`);
     if (values.kind === 'irq-like') {
       native().setScheduler(1, 50);
-      notes.unshift('fifo:50');
+      notes.unshift(`fifo:50 ${values.busy}ms/${values.period}ms`);
     } else notes.unshift('other');
   } catch (err) {
     ok = values.kind !== 'irq-like';
