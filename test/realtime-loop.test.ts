@@ -66,15 +66,30 @@ test('missing input is concealed after 100 ms, counted once per gap, and late au
   assert.ok(concealed.length >= 14 && concealed.length <= 16, `concealed ${concealed.length}`);
   assert.is(stats.get(Stat.ConcealmentEvents), 1);
   assert.is(stats.get(Stat.ConcealedSamples), concealed.length * FRAME_SAMPLES);
-  // Now the late audio shows up all at once: what is ahead of the clock is dropped.
+  // Now 400 ms of old audio shows up at once. What arrives after a gap is placed where the wall clock
+  // says (concealment fills up to it), and the rest of the burst, ahead of the clock, is dropped.
   const n = frames.length;
   for (let k = 0; k < 20; k++) loop.input(tone(FRAME_SAMPLES, 0), BYTES, t0 + 80 * FRAME_NS);
   drain();
   const after = frames.slice(n);
-  // Frames 75..81 are due by now (+30 ms of tolerance); the 13 beyond them are ahead of the clock.
-  assert.is(after.length, 7);
-  assert.ok(stats.get(Stat.InputOverruns) > 0);
-  assert.is(stats.get(Stat.InputOverruns), 13);
+  assert.equal(after.filter((f) => f.flags & CONCEALED).map((f) => f.seq), [75, 76, 77, 78, 79]);
+  assert.equal(after.filter((f) => !(f.flags & CONCEALED)).map((f) => f.seq), [80, 81]); // due now, or within 30 ms
+  assert.is(stats.get(Stat.InputOverruns), 18);
+  assert.is(stats.get(Stat.ConcealmentEvents), 1, 'one gap, one concealment event');
+});
+
+test('live input resuming after a device overrun lands at its wall-clock place', () => {
+  const { loop, frames, drain } = setup();
+  const t0 = 1e12;
+  for (let k = 0; k < 100; k++) loop.input(tone(FRAME_SAMPLES, 0), BYTES, t0 + k * FRAME_NS);
+  // The reader stalls 1 s; the device dropped what it could not buffer. Live audio resumes at frame 150's time.
+  loop.tick(t0 + 150 * FRAME_NS);
+  for (let k = 150; k < 160; k++) loop.input(tone(FRAME_SAMPLES, 0), BYTES, t0 + k * FRAME_NS);
+  drain();
+  const concealed = frames.filter((f) => f.flags & CONCEALED).map((f) => f.seq);
+  assert.is(concealed[0], 100);
+  assert.is(concealed[concealed.length - 1], 149, 'the gap ends where live audio resumes, not 100 ms early');
+  assert.ok(frames.slice(-10).every((f) => f.latenessUs === 0));
 });
 
 test('a full ring is an egress overrun: counted, never waited on', () => {

@@ -92,6 +92,7 @@ export class AudioLoop {
     this.stats.v[Stat.InputBytes]! += length;
     let off = 0;
     while (off < length) {
+      if (this.fill === 0 && this.lastFlags & CONCEALED) this.realign(nowNs);
       const n = Math.min(length - off, this.frameBytes - this.fill);
       chunk.copy(this.frame, this.fill, off, off + n);
       this.fill += n;
@@ -108,6 +109,18 @@ export class AudioLoop {
     if (!this.opts.paced || !this.clock.started) return FRAME_NS / 1e6;
     while (nowNs > this.clock.dueNs(this.seq) + this.concealAfterNs) this.conceal(nowNs);
     return Math.max(1, (this.clock.dueNs(this.seq) + this.concealAfterNs - nowNs) / 1e6);
+  }
+
+  /**
+   * Input resumes after a gap. Concealment stopped `concealAfterNs` short of
+   * the present, so what arrives now belongs later on the timeline: conceal up
+   * to its place. (If it was old audio after all, the rest of its burst runs
+   * ahead of the clock and is dropped against the debt, and the timeline still
+   * matches the wall clock.)
+   */
+  private realign(nowNs: number): void {
+    if (!this.opts.paced) return;
+    while (nowNs - this.clock.dueNs(this.seq) > FRAME_NS / 2) this.conceal(nowNs); // to the nearest frame slot
   }
 
   /** End of input: pad and publish the partial frame (no audio is lost; it has no deadline). */

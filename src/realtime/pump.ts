@@ -21,11 +21,8 @@ export class InputPump {
     // A FIFO is held open read-write so that an ingest restart never shows us EOF.
     this.fd = path === '-' ? 0 : openSync(path, isFifo ? constants.O_RDWR : constants.O_RDONLY);
     this.isFifo = isFifo;
-    try {
-      native().setPipeSize(this.fd, PIPE_BYTES);
-    } catch {
-      /* not a pipe (a socket or file on stdin), or over pipe-max-size: the default size still works */
-    }
+    // Only our own FIFO: stdin's pipe belongs to the producer (a capture device's buffer is the device's size).
+    if (isFifo) native().setPipeSize(this.fd, PIPE_BYTES);
   }
 
   /**
