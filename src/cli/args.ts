@@ -1,7 +1,24 @@
+/** Flag parsing shared by every subcommand: one behaviour, one kind of error line. */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { UserError } from '../util/duration';
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
 /**
- * parseArgs refuses `--rt-nice -10` (a value that looks like a flag). Numbers
- * are never flags here, so join a negative number to the option before it.
+ * parseArgs, strict, with two fixes: a negative number is taken as the value
+ * of the option before it (`--rt-nice -10`, which parseArgs refuses as
+ * ambiguous), and an error becomes one UserError line pointing at --help.
  */
+export function parseFlags<const O extends Options>(command: string, argv: string[], options: O, allowPositionals = false) {
+  try {
+    return parseArgs({ args: joinNegativeNumbers(argv), options, allowPositionals, strict: true });
+  } catch (err) {
+    // parseArgs explains some errors over three lines; the first says it all.
+    const first = (err as Error).message.split('\n')[0]!.replace(/\.$/, '');
+    throw new UserError(`${first} - run \`earshot ${command} --help\` for the options`);
+  }
+}
+
 export function joinNegativeNumbers(argv: string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {

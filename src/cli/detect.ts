@@ -3,12 +3,12 @@
  * recordings, one file or a whole archive, and say so in the exit code.
  */
 import { closeSync, openSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import type { DetectKind } from '../detect/analyze';
 import { collectInputs, defaultJobs, runBatch } from '../detect/batch';
 import type { FileResult } from '../detect/file';
 import { CSV_HEADER, TABLE_HEADER, csvRows, jsonLine, tableRows, writeLabels, type OutputFormat } from '../detect/output';
 import { writeReport } from '../detect/report';
+import { parseFlags } from './args';
 import { UserError } from '../util/duration';
 
 const KINDS: DetectKind[] = ['click', 'dropout', 'discontinuity', 'repeat', 'clipping'];
@@ -77,27 +77,16 @@ function parseSensitivity(text: string): number {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        json: { type: 'boolean' },
-        csv: { type: 'boolean' },
-        labels: { type: 'boolean' },
-        report: { type: 'string' },
-        jobs: { type: 'string' },
-        'fail-on': { type: 'string' },
-        sensitivity: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    // parseArgs explains some errors over three lines; the first says it all.
-    const first = (err as Error).message.split('\n')[0]!.replace(/\.$/, '');
-    throw new UserError(`${first} - run \`earshot detect --help\` for the options`);
-  }
+  const parsed = parseFlags('detect', argv, {
+    json: { type: 'boolean' },
+    csv: { type: 'boolean' },
+    labels: { type: 'boolean' },
+    report: { type: 'string' },
+    jobs: { type: 'string' },
+    'fail-on': { type: 'string' },
+    sensitivity: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  }, true);
   const { values: v, positionals } = parsed;
   if (v.help) {
     process.stdout.write(HELP);

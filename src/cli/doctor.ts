@@ -3,7 +3,7 @@
  * this host for the hazards that make meeting audio pop. Exit 0 when nothing
  * failed (warnings do not fail), 1 when a check failed, 2 on a bad flag.
  */
-import { parseArgs } from 'node:util';
+import { parseFlags } from './args';
 import { formatReport, runDoctor } from '../ops/doctor';
 import { parseDuration, UserError } from '../util/duration';
 
@@ -20,24 +20,15 @@ Exit status: 0 no check failed (warnings allowed), 1 a check failed, 2 a bad fla
 `;
 
 export async function main(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        json: { type: 'boolean' },
-        partners: { type: 'string', multiple: true },
-        'log-sink': { type: 'string' },
-        'rt-nice': { type: 'string' },
-        'rt-priority': { type: 'string' },
-        sample: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    throw new UserError(`${(err as Error).message} - run \`earshot doctor --help\``);
-  }
+  const { values } = parseFlags('doctor', argv, {
+    json: { type: 'boolean' },
+    partners: { type: 'string', multiple: true },
+    'log-sink': { type: 'string' },
+    'rt-nice': { type: 'string' },
+    'rt-priority': { type: 'string' },
+    sample: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
   if (values.help) {
     process.stdout.write(HELP);
     return 0;

@@ -3,7 +3,7 @@
  * a local partner emulator on 127.0.0.1, to try earshot without keys and to
  * rehearse outages (see src/partners/emulator/faults.ts for the fault plan).
  */
-import { parseArgs } from 'node:util';
+import { parseFlags } from './args';
 import { startEmulator, type Protocol } from '../partners/emulator';
 import { parseFaults } from '../partners/emulator/faults';
 import { UserError } from '../util/duration';
@@ -17,22 +17,14 @@ const USAGE = `usage: earshot partner --protocol deepgram|assemblyai|raw [--port
   --quiet          do not log sessions to stderr`;
 
 export async function main(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        protocol: { type: 'string' },
-        port: { type: 'string', default: '8765' },
-        'key-env': { type: 'string' },
-        fault: { type: 'string', multiple: true },
-        quiet: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (err) {
-    throw new UserError(`${(err as Error).message} - run \`earshot partner --help\``);
-  }
+  const { values } = parseFlags('partner', argv, {
+    protocol: { type: 'string' },
+    port: { type: 'string', default: '8765' },
+    'key-env': { type: 'string' },
+    fault: { type: 'string', multiple: true },
+    quiet: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h' },
+  });
   if (values.help) {
     process.stdout.write(USAGE + '\n');
     return 0;

@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseFlags } from './args';
 import { ROOT } from '../paths';
 import { defaultMatrix, fullMatrix } from '../repro/matrix';
 import { html, reproJson, table } from '../repro/report';
@@ -69,12 +69,7 @@ function positive(text: string | undefined, fallback: number, flag: string): num
 }
 
 export async function main(argv: string[]): Promise<number> {
-  let values: ReturnType<typeof parse>;
-  try {
-    values = parse(argv);
-  } catch (err) {
-    throw new UserError(`${(err as Error).message} - run \`earshot repro --help\``);
-  }
+  const { values } = parseFlags('repro', argv, options);
   if (values.help) {
     process.stdout.write(HELP);
     return 0;
@@ -125,6 +120,3 @@ export async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-function parse(argv: string[]) {
-  return parseArgs({ args: argv, options, allowPositionals: false, strict: true }).values;
-}

@@ -2,8 +2,7 @@
  * `earshot run`: one meeting, from ingest to recording and partners.
  * Flags follow DESIGN.md's command line; each domain owns its own flags.
  */
-import { parseArgs } from 'node:util';
-import { joinNegativeNumbers } from './args';
+import { parseFlags } from './args';
 import { parseSource } from '../ingest/spec';
 import { createLogging, LOG_FLAGS_HELP, logFlags, loggingOptionsFrom, moduleLogger, type Logging } from '../logging';
 import type { MeetingEvent } from '../events';
@@ -57,12 +56,7 @@ const options = {
 } as const;
 
 export async function main(argv: string[]): Promise<number> {
-  let values: ReturnType<typeof parse>;
-  try {
-    values = parse(argv);
-  } catch (err) {
-    throw new UserError(`${(err as Error).message} - run \`earshot run --help\``);
-  }
+  const { values } = parseFlags('run', argv, options);
   if (values.help) {
     process.stdout.write(HELP);
     return 0;
@@ -140,10 +134,6 @@ export async function main(argv: string[]): Promise<number> {
   } finally {
     await logging.close();
   }
-}
-
-function parse(argv: string[]) {
-  return parseArgs({ args: joinNegativeNumbers(argv), options, allowPositionals: false, strict: true }).values;
 }
 
 function intFlag(text: string, flag: string, min: number, max: number): number {
