@@ -4,12 +4,11 @@
  * stops everything in order - ingest, worker, ring drained, files finalised,
  * summary written. Nothing here can make the audio worker wait.
  */
-import { closeSync, constants, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { Worker } from 'node:worker_threads';
 import type { MeetingEvent } from '../events';
+import { IngestFifo } from '../ingest/fifo';
 import { IngestSupervisor } from '../ingest/supervisor';
 import type { SourceSpec } from '../ingest/spec';
 import type { Logging } from '../logging';
@@ -17,14 +16,14 @@ import { native } from '../native';
 import { readThread } from '../ops/proc';
 import type { AudioLoopOptions } from '../realtime/audio-loop';
 import { FRAME_MS, type Frame } from '../realtime/frame';
-import { runOnMainThread } from '../realtime/main-thread';
-import { Control, type WorkerInit, type WorkerMessage } from '../realtime/protocol';
+import { Control, type WorkerInit } from '../realtime/protocol';
 import { FrameRing } from '../realtime/ring';
 import type { SchedRequest } from '../realtime/sched';
 import { Stat, RtStats } from '../realtime/stats';
 import type { FrameSink } from '../sinks/sink';
 import { UserError } from '../util/duration';
 import type { PartnerStatus, RunContext } from './context';
+import { startAudioThread, type AudioThread } from './audio-thread';
 import { GapDetector } from './gaps';
 import { buildSummary, threadSummary, type RunSummary, type ThreadSummary } from './summary';
 
@@ -60,12 +59,8 @@ export async function runMeeting(o: RunOptions): Promise<{ summary: RunSummary; 
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
 
-  const fifoDir = o.input.kind === 'stdin' ? undefined : mkdtempSync(join(tmpdir(), 'earshot-'));
-  const inputPath = fifoDir ? join(fifoDir, 'ingest.pcm') : '-';
-  if (fifoDir) native().mkfifo(inputPath);
-  // Our own read end, held until ingest is stopped: when the audio side finishes first
-  // (--duration), ffmpeg must see a clean stop, not EPIPE and a "crash" to restart from.
-  const fifoHold = fifoDir ? openSync(inputPath, constants.O_RDWR | constants.O_NONBLOCK) : undefined;
+  const fifo = o.input.kind === 'stdin' ? undefined : IngestFifo.create();
+  const inputPath = fifo?.path ?? '-';
 
   const init: WorkerInit = {
     control: control.buffer as SharedArrayBuffer,
@@ -76,13 +71,12 @@ export async function runMeeting(o: RunOptions): Promise<{ summary: RunSummary; 
     sched: o.sched,
     strict: o.strict,
     inputPath,
-    inputIsFifo: !!fifoDir,
+    inputIsFifo: !!fifo,
     maxFrames: o.durationMs ? Math.round(o.durationMs / FRAME_MS) : 0,
   };
 
   const roles = new Map<number, string>([[native().gettid(), 'main']]);
   const threads: ThreadSummary[] = [];
-  let refused: string[] = [];
   let fatal: UserError | undefined;
   let stopRequested = false;
 
@@ -92,51 +86,19 @@ export async function runMeeting(o: RunOptions): Promise<{ summary: RunSummary; 
   });
 
   // ---- the audio thread ----
-  let audioDone: Promise<number>;
-  let stopAudio: () => void;
-  let mainAudio: ReturnType<typeof runOnMainThread> | undefined;
-  if (o.realtimeThread === 'worker') {
-    const worker = new Worker(join(__dirname, '..', 'realtime', 'worker.js'), { workerData: init, name: 'earshot-audio' });
-    let onDone!: (frames: number) => void;
-    audioDone = new Promise((resolve) => (onDone = resolve));
-    const ready = new Promise<void>((resolve, reject) => {
-      worker.on('message', (m: WorkerMessage) => {
-        if (m.type === 'ready') {
-          roles.set(m.thread.tid, 'audio');
-          threads.push(threadSummary('audio', m.thread));
-          refused = m.refused;
-          for (const r of m.refused) log.warn(`priority refused, running without it: ${r}`);
-          log.info({ thread: threadSummary('audio', m.thread) }, 'audio worker ready');
-          resolve();
-        } else if (m.type === 'done') onDone(m.frames);
-        else if (m.type === 'fatal') {
-          fatal = new UserError(m.message);
-          reject(fatal);
-          onDone(stats.get(Stat.Frames));
-        }
-      });
-      worker.on('error', (err) => {
-        fatal = new UserError(`audio worker failed: ${err.message}`);
-        reject(fatal);
-        onDone(stats.get(Stat.Frames));
-      });
-      worker.on('exit', () => onDone(stats.get(Stat.Frames)));
-    });
-    stopAudio = () => Atomics.store(control, Control.Stop, 1);
-    try {
-      await ready;
-    } catch (err) {
-      await worker.terminate();
-      if (fifoHold !== undefined) closeSync(fifoHold);
-      if (fifoDir) rmSync(fifoDir, { recursive: true, force: true });
-      throw err;
-    }
-  } else {
-    roles.set(native().gettid(), 'main+audio');
-    mainAudio = runOnMainThread(init);
-    audioDone = mainAudio.done;
-    stopAudio = mainAudio.stop;
+  let audio: AudioThread;
+  try {
+    audio = await startAudioThread(init, o.realtimeThread);
+  } catch (err) {
+    fifo?.remove();
+    throw err;
   }
+  if (audio.thread) {
+    roles.set(audio.thread.tid, 'audio');
+    threads.push(threadSummary('audio', audio.thread));
+    log.info({ thread: threadSummary('audio', audio.thread) }, 'audio worker ready');
+  } else roles.set(native().gettid(), 'main+audio');
+  for (const r of audio.refused) log.warn(`priority refused, running without it: ${r}`);
 
   // ---- ingest ----
   const ingest =
@@ -151,14 +113,11 @@ export async function runMeeting(o: RunOptions): Promise<{ summary: RunSummary; 
             gaps.counts.ingest_restart = (gaps.counts.ingest_restart ?? 0) + 1;
             for (const s of o.sinks) s.event?.(e);
           },
-          onEnd: () => {
-            Atomics.store(control, Control.InputEnded, 1);
-            mainAudio?.inputEnded();
-          },
+          onEnd: () => audio.inputEnded(),
           onFatal: (err) => {
             fatal = err;
             log.error(err.message);
-            stopAudio();
+            audio.stop();
           },
         });
   ingest?.start();
@@ -187,7 +146,7 @@ export async function runMeeting(o: RunOptions): Promise<{ summary: RunSummary; 
     stopRequested = true;
     log.info(`${signal}: stopping`);
     ingest?.stop();
-    stopAudio();
+    audio.stop();
   };
   const onSigint = () => stop('SIGINT');
   const onSigterm = () => stop('SIGTERM');
@@ -198,7 +157,7 @@ export async function runMeeting(o: RunOptions): Promise<{ summary: RunSummary; 
   // ---- fan-out: drain the ring into the sinks until the audio side is done ----
   const frame = {} as Frame;
   let audioFinished = false;
-  void audioDone.then(() => {
+  void audio.done.then(() => {
     audioFinished = true;
     ingest?.stop();
   });
@@ -235,14 +194,13 @@ export async function runMeeting(o: RunOptions): Promise<{ summary: RunSummary; 
   // Sinks that record events close last, so events raised while the others close (a partner's gap) are kept.
   await closeSinks(o.sinks.filter((s) => !s.event), log);
   await closeSinks(o.sinks.filter((s) => s.event), log);
-  if (fifoHold !== undefined) closeSync(fifoHold);
-  if (fifoDir) rmSync(fifoDir, { recursive: true, force: true });
+  fifo?.remove();
   loopDelay.disable();
   threads.push(threadSummary(roles.get(native().gettid()) ?? 'main', readThread(native().gettid())));
   const summary = buildSummary({
     stats,
     threads,
-    refused,
+    refused: audio.refused,
     ingestRestarts: ingest?.restarts ?? 0,
     eventLoopDelayMaxMs: loopDelay.max / 1e6,
     partners: o.partnerStatus?.() ?? [],
@@ -250,6 +208,7 @@ export async function runMeeting(o: RunOptions): Promise<{ summary: RunSummary; 
     recording: o.recordDir && o.recordingStats ? { dir: o.recordDir, ...o.recordingStats() } : undefined,
   });
   if (o.recordDir) writeFileSync(join(o.recordDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+  fatal ??= audio.failure();
   if (fatal) log.error(fatal.message);
   return { summary, exitCode: fatal ? 1 : 0, ...(fatal && { error: fatal }) };
 }

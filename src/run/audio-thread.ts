@@ -1,0 +1,59 @@
+/**
+ * Starts the audio side of a meeting: the prioritised worker thread (the
+ * default), or the legacy loop on the main thread (`--realtime-thread main`,
+ * kept for `earshot repro`). Either way the control plane gets the same
+ * handle: when it is done, how to stop it, what the kernel granted it.
+ */
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { ThreadStat } from '../ops/proc';
+import { runOnMainThread } from '../realtime/main-thread';
+import { Control, type WorkerInit, type WorkerMessage } from '../realtime/protocol';
+import { UserError } from '../util/duration';
+
+export interface AudioThread {
+  /** The worker as the kernel reports it after scheduling; undefined on the main thread. */
+  thread?: ThreadStat;
+  /** Priority requests the kernel refused (one line each, naming the missing permission). */
+  refused: string[];
+  /** Resolves when the audio side has published its last frame. */
+  done: Promise<void>;
+  stop(): void;
+  /** Ingest reached the end of its source: finish once the pipe is drained. */
+  inputEnded(): void;
+  /** Why it stopped, if it failed. */
+  failure(): UserError | undefined;
+}
+
+export async function startAudioThread(init: WorkerInit, where: 'worker' | 'main'): Promise<AudioThread> {
+  if (where === 'main') {
+    const main = runOnMainThread(init);
+    return { refused: [], done: main.done.then(() => {}), stop: main.stop, inputEnded: main.inputEnded, failure: () => undefined };
+  }
+  const control = new Int32Array(init.control);
+  const worker = new Worker(join(__dirname, '..', 'realtime', 'worker.js'), { workerData: init, name: 'earshot-audio' });
+  let failure: UserError | undefined;
+  const done = new Promise<void>((resolve) => {
+    worker.on('message', (m: WorkerMessage) => m.type === 'done' && resolve());
+    worker.on('exit', () => resolve());
+  });
+  const ready = await new Promise<Extract<WorkerMessage, { type: 'ready' }>>((resolve, reject) => {
+    const fail = (message: string) => {
+      failure = new UserError(message);
+      reject(failure);
+    };
+    worker.on('message', (m: WorkerMessage) => (m.type === 'ready' ? resolve(m) : m.type === 'fatal' && fail(m.message)));
+    worker.on('error', (err) => fail(`audio worker failed: ${err.message}`));
+  }).catch(async (err: unknown) => {
+    await worker.terminate();
+    throw err;
+  });
+  return {
+    thread: ready.thread,
+    refused: ready.refused,
+    done,
+    stop: () => Atomics.store(control, Control.Stop, 1),
+    inputEnded: () => Atomics.store(control, Control.InputEnded, 1),
+    failure: () => failure,
+  };
+}
