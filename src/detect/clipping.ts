@@ -26,6 +26,14 @@ export class ClipTracker {
   scan(x: Float32Array, base: number, from: number, to: number, out: RawEvent[]): void {
     const level = this.level;
     for (let n = from; n < to; n++) {
+      if (this.runSign === 0 && this.evStart < 0) {
+        // Idle: skip to the next full-scale sample in a tight loop.
+        let i = n - base;
+        const end = to - base;
+        while (i < end && x[i] < level && x[i] > -level) i++;
+        n = i + base;
+        if (n >= to) break;
+      }
       const v = x[n - base];
       const sign = v >= level ? 1 : v <= -level ? -1 : 0;
       if (sign !== 0 && sign === this.runSign) continue;

@@ -37,6 +37,14 @@ export class DropoutTracker {
   scan(x: Float32Array, base: number, from: number, to: number, out: RawEvent[]): void {
     const level = this.level;
     for (let n = from; n < to; n++) {
+      if (this.runStart < 0 && this.pendingEnd < 0) {
+        // Idle: skip to the next silent sample in a tight loop.
+        let i = n - base;
+        const end = to - base;
+        while (i < end && (x[i] > level || x[i] < -level)) i++;
+        n = i + base;
+        if (n >= to) break;
+      }
       if (this.pendingEnd >= 0 && n >= this.pendingEnd + this.edge) this.settle(x, base, out);
       const v = x[n - base];
       if (v <= level && v >= -level) {

@@ -79,6 +79,8 @@ const MAX_CLICK_SAMPLES = 8;
 const PULSE_SAMPLE_COST = 4;
 /** Grid positions: within this many samples of a multiple of HOP_MS. */
 const GRID_SLACK = 1;
+/** The hop's residual scale is the MAD of about this many evenly spaced samples (a median of 120 is steady; sorting more costs more than the rest of the screening). */
+const SCALE_SAMPLES = 120;
 /** Above this rate the per-hop autocorrelation and MAD use every other sample (plenty for a 16-pole model, half the cost). */
 const STRIDE_ABOVE_HZ = 16000;
 
@@ -87,6 +89,7 @@ export interface ImpulseFeatures {
   at: number;
   width: number;
   pre: number;
+  peakF: number;
   stepRatio: number;
   zEps: number;
   overlap: number;
@@ -121,6 +124,7 @@ export class ImpulseDetector {
   private readonly win: number;
   private readonly sens: number;
   private readonly stride: number;
+  private readonly scaleStep: number;
   // Test scratch (sized for the largest window).
   private readonly seg: Float64Array;
   private readonly hann: Float64Array;
@@ -153,12 +157,13 @@ export class ImpulseDetector {
     this.win = Math.max(4 * testOrder(sampleRate), Math.round((SCALE_MS * sampleRate) / 1000));
     this.sens = sensitivity;
     this.stride = sampleRate > STRIDE_ABOVE_HZ ? 2 : 1;
+    this.scaleStep = Math.max(1, Math.floor(this.hop / SCALE_SAMPLES));
     this.testOrder = testOrder(sampleRate);
     const T = this.testOrder;
-    this.tCoef = new Float64Array(T + 1);
+    this.tCoef = new Float64Array(T + 4); // zero taps past T for the four-at-a-time loops
     this.tR = new Float64Array(T + 1);
     this.tTmp = new Float64Array(T + 1);
-    this.seg = new Float64Array(this.fit);
+    this.seg = new Float64Array(this.fit + T + 4);
     this.hann = new Float64Array(this.fit).map((_, k) => 0.5 - 0.5 * Math.cos((2 * Math.PI * (k + 0.5)) / this.fit));
     const span = this.maxCluster + 2 * this.win + 6 * T + 8;
     this.lf = new Float64Array(span);
@@ -212,6 +217,10 @@ export class ImpulseDetector {
     const s = j * this.hop;
     const e = s + this.hop;
     const st = this.stride;
+    if (P === 16 && s >= P) {
+      autocorr16(x, r, s - base, e - base, st);
+      return;
+    }
     for (let k = 0; k <= P; k++) {
       let acc = 0;
       const from = Math.max(s, k);
@@ -226,7 +235,7 @@ export class ImpulseDetector {
   }
 
   private scale(e: Float32Array, from: number): number {
-    const st = this.stride;
+    const st = this.scaleStep;
     const m = this.mad;
     let c = 0;
     for (let k = 0; k < this.hop; k += st) {
@@ -276,11 +285,16 @@ export class ImpulseDetector {
     const hi = b + P + W + 1;
     const lf = this.lf;
     const lb = this.lb;
+    // The test order is a multiple of 4: taps four at a time.
     for (let n = lo; n < hi; n++) {
       const i = n - base;
       let f = x[i];
       let g = x[i];
-      for (let k = 1; k <= P; k++) { f += coef[k] * x[i - k]; g += coef[k] * x[i + k]; }
+      for (let k = 1; k <= P; k += 4) {
+        const c0 = coef[k], c1 = coef[k + 1], c2 = coef[k + 2], c3 = coef[k + 3];
+        f += c0 * x[i - k] + c1 * x[i - k - 1] + c2 * x[i - k - 2] + c3 * x[i - k - 3];
+        g += c0 * x[i + k] + c1 * x[i + k + 1] + c2 * x[i + k + 2] + c3 * x[i + k + 3];
+      }
       lf[n - lo] = f;
       lb[n - lo] = g;
     }
@@ -368,7 +382,7 @@ export class ImpulseDetector {
           if (cost < best) { best = cost; fit = Math.sqrt(energy / P); cs = s0; ce = e0; }
         }
       }
-      if (debug) debug.push({ at: a, width: b - a + 1, pre, stepRatio, zEps, overlap, isoF, isoB, rival, support: ce - cs + 1, repairFit: fit, grid: this.onGrid(a), trace: Array.from({ length: 13 }, (_, k) => { const n = overlapAt - 6 + k; return `${(lf[n - lo] / sp).toFixed(1)}|${(lb[n - lo] / sn).toFixed(1)}|${(c[n - lo] * zScale).toFixed(1)}`; }).join(' ') });
+      if (debug) debug.push({ at: a, width: b - a + 1, pre, peakF: this.clPeak * SCREEN_Z, stepRatio, zEps, overlap, isoF, isoB, rival, support: ce - cs + 1, repairFit: fit, grid: this.onGrid(a), trace: Array.from({ length: 13 }, (_, k) => { const n = overlapAt - 6 + k; return `${(lf[n - lo] / sp).toFixed(1)}|${(lb[n - lo] / sn).toFixed(1)}|${(c[n - lo] * zScale).toFixed(1)}`; }).join(' ') });
       if (couldClick && fit <= fitLimit && zEps >= RIVAL_RATIO * rival) {
         out.push({ kind: 'click', start: cs, end: ce + 1, score: zEps });
         return;
@@ -432,15 +446,23 @@ export class ImpulseDetector {
     const F = this.fit;
     const rs = this.tR;
     rs.fill(0);
-    for (const from of [left - F, right]) {
-      const seg = this.seg;
-      const hann = this.hann;
-      for (let k = 0; k < F; k++) seg[k] = hann[k] * x[from + k - base];
-      const st = this.stride;
-      for (let lag = 0; lag <= P; lag++) {
-        let acc = 0;
-        for (let k = lag; k < F; k++) acc += seg[k] * seg[k - lag];
-        rs[lag] += acc;
+    // seg holds P + 3 zeros, then the windowed stretch: every lag sums over the same range.
+    const seg = this.seg;
+    const hann = this.hann;
+    const pad = P + 3;
+    for (let side = 0; side < 2; side++) {
+      const from = side === 0 ? left - F : right;
+      for (let k = 0; k < F; k++) seg[pad + k] = hann[k] * x[from + k - base];
+      for (let lag = 0; lag <= P; lag += 4) {
+        let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+        for (let k = pad; k < pad + F; k++) {
+          const v = seg[k];
+          a0 += v * seg[k - lag]; a1 += v * seg[k - lag - 1]; a2 += v * seg[k - lag - 2]; a3 += v * seg[k - lag - 3];
+        }
+        rs[lag] += a0;
+        if (lag + 1 <= P) rs[lag + 1] += a1;
+        if (lag + 2 <= P) rs[lag + 2] += a2;
+        if (lag + 3 <= P) rs[lag + 3] += a3;
       }
     }
     levinson(rs, P, this.tCoef, this.tTmp);
@@ -511,4 +533,19 @@ function solve(M: Float64Array, y: Float64Array, m: number): void {
 /** RMS of v[i..i+3). */
 function rms3(v: Float64Array, i: number): number {
   return Math.sqrt((v[i] * v[i] + v[i + 1] * v[i + 1] + v[i + 2] * v[i + 2]) / 3);
+}
+
+/** Lags 0..16 of sum x[i] x[i-k] over i in [from, to) step `st`, all lags in one pass (registers, not memory). */
+function autocorr16(x: Float32Array, r: Float64Array, from: number, to: number, st: number): void {
+  let r0 = 0, r1 = 0, r2 = 0, r3 = 0, r4 = 0, r5 = 0, r6 = 0, r7 = 0, r8 = 0;
+  let r9 = 0, r10 = 0, r11 = 0, r12 = 0, r13 = 0, r14 = 0, r15 = 0, r16 = 0;
+  for (let i = from; i < to; i += st) {
+    const v = x[i];
+    r0 += v * v; r1 += v * x[i - 1]; r2 += v * x[i - 2]; r3 += v * x[i - 3]; r4 += v * x[i - 4];
+    r5 += v * x[i - 5]; r6 += v * x[i - 6]; r7 += v * x[i - 7]; r8 += v * x[i - 8];
+    r9 += v * x[i - 9]; r10 += v * x[i - 10]; r11 += v * x[i - 11]; r12 += v * x[i - 12];
+    r13 += v * x[i - 13]; r14 += v * x[i - 14]; r15 += v * x[i - 15]; r16 += v * x[i - 16];
+  }
+  r[0] = r0; r[1] = r1; r[2] = r2; r[3] = r3; r[4] = r4; r[5] = r5; r[6] = r6; r[7] = r7; r[8] = r8;
+  r[9] = r9; r[10] = r10; r[11] = r11; r[12] = r12; r[13] = r13; r[14] = r14; r[15] = r15; r[16] = r16;
 }

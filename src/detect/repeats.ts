@@ -31,7 +31,10 @@ const MIN_RMS_DB = -50;
 export class RepeatTracker {
   private readonly minLag: number;
   private readonly maxLag: number;
-  private readonly table: Float64Array;
+  /** Last position (mod 2^32, as int32) whose window hashed to each slot: small enough to stay in cache. */
+  private readonly table: Int32Array;
+  /** The full 32-bit hash stored in each slot: a slot shared by another window is not verified. */
+  private readonly tags: Int32Array;
   private readonly mask: number;
   private readonly minRms: number;
   private readonly ring = new Int32Array(RING);
@@ -47,8 +50,10 @@ export class RepeatTracker {
     this.minLag = Math.max(WINDOW, Math.round((MIN_LAG_MS * sampleRate) / 1000));
     this.maxLag = Math.round((MAX_LAG_MS * sampleRate) / 1000);
     let size = 1024;
-    while (size < 8 * this.maxLag) size <<= 1;
-    this.table = new Float64Array(size).fill(-1);
+    while (size < 4 * this.maxLag) size <<= 1;
+    // Empty slots hold the most negative int32: its distance to any position is out of lag range.
+    this.table = new Int32Array(size).fill(-0x80000000);
+    this.tags = new Int32Array(size);
     this.mask = size - 1;
     this.minRms = 10 ** (MIN_RMS_DB / 20) / sensitivity;
   }
@@ -63,16 +68,27 @@ export class RepeatTracker {
     const B = 0x01000193;
     const BK = powHash(B, WINDOW);
     const gateMin = GATE_STEPS * WINDOW;
+    // The hot loop keeps the tracker's state in locals (written back below and around calls
+    // that read it): V8 does not keep object fields in registers across typed-array stores.
+    const ring = this.ring;
+    const table = this.table;
+    const tags = this.tags;
+    const mask = this.mask;
+    const minLag = this.minLag;
+    const maxLag = this.maxLag;
+    const firstFull = this.started + WINDOW - 1;
+    let hash = this.hash;
+    let gate = this.gate;
     for (let n = from; n < to; n++) {
       const i = n - base;
       // Rounded quantisation (offset keeps the truncation a floor for |x| < 32); the ring
       // remembers each window's outgoing value instead of re-quantising it.
       const q = ((x[i] * QSCALE + 65536.5) | 0) - 65536;
       const slotQ = n & (RING - 1);
-      const old = this.ring[slotQ];
-      this.ring[slotQ] = q;
-      this.hash = (Math.imul(this.hash, B) + q - Math.imul(old, BK)) | 0;
-      this.gate += (q < 0 ? -q : q) - (old < 0 ? -old : old);
+      const old = ring[slotQ];
+      ring[slotQ] = q;
+      hash = (Math.imul(hash, B) + q - Math.imul(old, BK)) | 0;
+      gate += (q < 0 ? -q : q) - (old < 0 ? -old : old);
       if (this.runStart >= 0) {
         const L = this.lag;
         const ref = x[i - L];
@@ -84,19 +100,21 @@ export class RepeatTracker {
           this.settle(x, base, out);
         }
       }
-      if (n - this.started < WINDOW - 1 || this.gate < gateMin) continue;
-      let h = this.hash;
+      if (n < firstFull || gate < gateMin) continue;
+      let h = hash;
       h ^= h >>> 15;
       h = Math.imul(h, 0x2c1b3c6d);
       h ^= h >>> 12;
-      const slot = h & this.mask;
-      if (this.runStart < 0) {
-        const m = this.table[slot];
-        const L = n - m;
-        if (m >= 0 && L >= this.minLag && L <= this.maxLag && this.verify(x, i, L)) this.open(x, base, n, L);
+      const slot = h & mask;
+      if (this.runStart < 0 && tags[slot] === h) {
+        const L = ((n | 0) - table[slot]) | 0;
+        if (L >= minLag && L <= maxLag && n - L >= this.started && this.verify(x, i, L)) this.open(x, base, n, L);
       }
-      this.table[slot] = n;
+      table[slot] = n | 0;
+      tags[slot] = h;
     }
+    this.hash = hash;
+    this.gate = gate;
   }
 
   finish(x: Float32Array, base: number, out: RawEvent[]): void {
