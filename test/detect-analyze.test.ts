@@ -13,7 +13,9 @@ import { ROOT } from '../src/paths';
 
 const SPEECH_8K = '/usr/share/asterisk/sounds/en/agent-newlocation.wav';
 const VOICE_48K = '/usr/share/sounds/alsa/Front_Center.wav';
-const GUITAR = join(ROOT, 'node_modules', 'supersonic-scsynth-samples', 'samples', 'guit_em9.flac');
+const SAMPLES = join(ROOT, 'node_modules', 'supersonic-scsynth-samples', 'samples');
+const GUITAR = join(SAMPLES, 'guit_em9.flac');
+const AMEN = join(SAMPLES, 'loop_amen.flac');
 
 function decode(path: string): Float32Array {
   const out = execFileSync('ffmpeg', ['-v', 'error', '-i', path, '-af', 'pan=mono|c0=c0', '-f', 'f32le', '-acodec', 'pcm_f32le', 'pipe:1'],
@@ -120,6 +122,36 @@ test('a splice (5 ms removed on the 10 ms grid) in a sustained guitar chord is a
   const ev = analyze(x, fs);
   assert.ok(found(ev, 'discontinuity', at / fs, 0.01), JSON.stringify(ev));
   assert.equal(analyze(g, fs).filter((e) => Math.abs(e.startSec - at / fs) < 0.05), []);
+});
+
+test('a click between drum hits is a click, and the hits themselves are not', () => {
+  const amen = decode(AMEN);
+  const fs = 44100;
+  assert.equal(analyze(amen, fs), [], 'the clean loop has sharp transients but no clicks');
+  const x = amen.slice();
+  const at = activeAt(x, fs, 0.4, 1.2) + 137;
+  let s = 0;
+  for (let i = at - 441; i < at + 441; i++) s += x[i] * x[i];
+  const amp = 2 * Math.sqrt(s / 882); // +6 dB re the local RMS, two samples wide
+  x[at] += amp;
+  x[at + 1] += 0.7 * amp;
+  const ev = analyze(x, fs);
+  assert.ok(found(ev, 'click', at / fs, 0.005), JSON.stringify(ev));
+  assert.is(ev.length, 1, JSON.stringify(ev));
+});
+
+test('8 kHz speech driven into clipping (peaks two samples wide) is clipping', () => {
+  const x = speech!.slice();
+  const at = activeAt(x, 8000, 0.5, 2.5);
+  let peak = 0;
+  for (let i = at; i < at + 160; i++) peak = Math.max(peak, Math.abs(x[i]));
+  let first = -1;
+  for (let i = at; i < at + 160; i++) {
+    x[i] = Math.max(-32767 / 32768, Math.min(32767 / 32768, (x[i] * 1.5) / peak));
+    if (first < 0 && Math.abs(x[i]) >= 32767 / 32768) first = i;
+  }
+  const ev = analyze(x, 8000);
+  assert.ok(found(ev, 'clipping', first / 8000, 0.01), JSON.stringify(ev));
 });
 
 test('the block size does not change the result', () => {

@@ -8,6 +8,12 @@ import type { RawEvent } from './events';
 export const CLIP_LEVEL = 0.999;
 /** A run needs at least 3 consecutive full-scale samples of one sign to open an event (2 happen on normalised peaks). */
 const MIN_CLIP_RUN = 3;
+/**
+ * Shorter runs (2 samples: at 8 kHz a clipped peak is often no wider) open an event when they
+ * add up to this many full-scale samples within CLIP_MERGE_MS: a normalised master touches full
+ * scale at one peak, a clipped burst at every peak.
+ */
+const MIN_CLIP_SAMPLES = 4;
 /** Clipped runs closer than this (one 50 Hz half-cycle) belong to one clipping event. */
 const CLIP_MERGE_MS = 10;
 
@@ -18,6 +24,9 @@ export class ClipTracker {
   private evStart = -1;
   private evEnd = -1;
   private evCount = 0;
+  private shortStart = -1;
+  private shortEnd = -1;
+  private shortCount = 0;
 
   constructor(sampleRate: number, private readonly level: number) {
     this.merge = Math.round((CLIP_MERGE_MS * sampleRate) / 1000);
@@ -59,6 +68,22 @@ export class ClipTracker {
       this.evStart = this.runStart;
       this.evEnd = end;
       this.evCount = len;
+      this.shortStart = -1;
+    } else if (len >= 2) {
+      if (this.shortStart >= 0 && this.runStart - this.shortEnd <= this.merge) {
+        this.shortCount += len;
+      } else {
+        this.shortStart = this.runStart;
+        this.shortCount = len;
+      }
+      this.shortEnd = end;
+      if (this.shortCount >= MIN_CLIP_SAMPLES) {
+        if (this.evStart >= 0) this.close(out);
+        this.evStart = this.shortStart;
+        this.evEnd = end;
+        this.evCount = this.shortCount;
+        this.shortStart = -1;
+      }
     }
   }
 
