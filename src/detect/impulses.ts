@@ -217,8 +217,8 @@ export class ImpulseDetector {
     const s = j * this.hop;
     const e = s + this.hop;
     const st = this.stride;
-    if (P === 16 && s >= P) {
-      autocorr16(x, r, s - base, e - base, st);
+    if (P === 12 && s >= P) {
+      autocorr12(x, r, s - base, e - base, st);
       return;
     }
     for (let k = 0; k <= P; k++) {
@@ -285,24 +285,17 @@ export class ImpulseDetector {
     const hi = b + P + W + 1;
     const lf = this.lf;
     const lb = this.lb;
-    // The test order is a multiple of 4: taps four at a time.
-    for (let n = lo; n < hi; n++) {
-      const i = n - base;
-      let f = x[i];
-      let g = x[i];
-      for (let k = 1; k <= P; k += 4) {
-        const c0 = coef[k], c1 = coef[k + 1], c2 = coef[k + 2], c3 = coef[k + 3];
-        f += c0 * x[i - k] + c1 * x[i - k - 1] + c2 * x[i - k - 2] + c3 * x[i - k - 3];
-        g += c0 * x[i + k] + c1 * x[i + k + 1] + c2 * x[i + k + 2] + c3 * x[i + k + 3];
-      }
-      lf[n - lo] = f;
-      lb[n - lo] = g;
-    }
+    // Full resolution around the cluster; the scale windows either side only need every
+    // `stride`-th sample (their medians are as steady, at a fraction of the cost).
+    const st = this.stride;
+    this.residuals(x, base, lo, a - 2 - MAX_CLICK_SAMPLES - 4, b + MAX_CLICK_SAMPLES + P + 4, 1, true);
+    this.residuals(x, base, lo, a - 2 - W, a - 2, st, true);
+    this.residuals(x, base, lo, b + 3, b + 3 + W, st, true);
     // Past scale for e_f (just before the cluster), future scale for e_b (just after it).
-    const sp = this.robust(lf, a - 2 - W - lo, a - 2 - lo);
-    const sn = this.robust(lb, b + 3 - lo, b + 3 + W - lo);
-    const isoF = this.robust(lf, b + 3 - lo, b + 3 + W - lo) / sp;
-    const isoB = this.robust(lb, a - 2 - W - lo, a - 2 - lo) / sn;
+    const sp = this.robust(lf, a - 2 - W - lo, a - 2 - lo, st);
+    const sn = this.robust(lb, b + 3 - lo, b + 3 + W - lo, st);
+    const isoF = this.robust(lf, b + 3 - lo, b + 3 + W - lo, st) / sp;
+    const isoB = this.robust(lb, a - 2 - W - lo, a - 2 - lo, st) / sn;
     const sens = this.sens;
     let norm = 0;
     for (let k = 0; k <= P; k++) norm += coef[k] * coef[k];
@@ -349,6 +342,7 @@ export class ImpulseDetector {
     if (!couldClick && !couldSplice && !debug) return;
     // Rival: the same statistic elsewhere in the window. Heavy-tailed natural residuals (a
     // snare's noise, a fricative) throw up peaks as high as a weak click's, but never alone.
+    this.residuals(x, base, lo, lo, hi, 1, false);
     let rival = 0;
     for (let n = lo + 2; n < hi - P - 1; n++) {
       if (n === a - 2 - P) n = b + P + 1;
@@ -468,11 +462,35 @@ export class ImpulseDetector {
     levinson(rs, P, this.tCoef, this.tTmp);
   }
 
+  /**
+   * The test model's forward residual into `lf` (and the backward one into `lb` when `both`)
+   * for samples from, from + step, ... < to; both arrays are indexed from `lo`. The test order
+   * is a multiple of 4: taps four at a time.
+   */
+  private residuals(x: Float32Array, base: number, lo: number, from: number, to: number, step: number, both: boolean): void {
+    const P = this.testOrder;
+    const coef = this.tCoef;
+    const lf = this.lf;
+    const lb = this.lb;
+    for (let n = from; n < to; n += step) {
+      const i = n - base;
+      let f = x[i];
+      let g = x[i];
+      for (let k = 1; k <= P; k += 4) {
+        const c0 = coef[k], c1 = coef[k + 1], c2 = coef[k + 2], c3 = coef[k + 3];
+        f += c0 * x[i - k] + c1 * x[i - k - 1] + c2 * x[i - k - 2] + c3 * x[i - k - 3];
+        if (both) g += c0 * x[i + k] + c1 * x[i + k + 1] + c2 * x[i + k + 2] + c3 * x[i + k + 3];
+      }
+      lf[n - lo] = f;
+      if (both) lb[n - lo] = g;
+    }
+  }
+
   /** Robust (MAD) scale of |v[from..to)|, floored. */
-  private robust(v: Float64Array, from: number, to: number): number {
+  private robust(v: Float64Array, from: number, to: number, step: number): number {
     const m = this.scratch;
     let c = 0;
-    for (let i = from; i < to; i++) { const a = v[i]; m[c++] = a < 0 ? -a : a; }
+    for (let i = from; i < to; i += step) { const a = v[i]; m[c++] = a < 0 ? -a : a; }
     const s = MAD_TO_SIGMA * select(m, c, c >> 1);
     return s > SIGMA_FLOOR ? s : SIGMA_FLOOR;
   }
@@ -489,14 +507,13 @@ export class ImpulseDetector {
  */
 function residual(x: Float32Array, e: Float32Array, a: Float64Array, P: number, from: number, to: number, have: number): void {
   let i = from;
-  if (P === 16) {
+  if (P === 12) {
     for (; i < to && have + (i - from) < P; i++) e[i] = tapsUpTo(x, a, i, have + (i - from));
-    const a1 = a[1], a2 = a[2], a3 = a[3], a4 = a[4], a5 = a[5], a6 = a[6], a7 = a[7], a8 = a[8];
-    const a9 = a[9], a10 = a[10], a11 = a[11], a12 = a[12], a13 = a[13], a14 = a[14], a15 = a[15], a16 = a[16];
+    const a1 = a[1], a2 = a[2], a3 = a[3], a4 = a[4], a5 = a[5], a6 = a[6];
+    const a7 = a[7], a8 = a[8], a9 = a[9], a10 = a[10], a11 = a[11], a12 = a[12];
     for (; i < to; i++) {
       e[i] = x[i] + a1 * x[i - 1] + a2 * x[i - 2] + a3 * x[i - 3] + a4 * x[i - 4] + a5 * x[i - 5] + a6 * x[i - 6] +
-        a7 * x[i - 7] + a8 * x[i - 8] + a9 * x[i - 9] + a10 * x[i - 10] + a11 * x[i - 11] + a12 * x[i - 12] +
-        a13 * x[i - 13] + a14 * x[i - 14] + a15 * x[i - 15] + a16 * x[i - 16];
+        a7 * x[i - 7] + a8 * x[i - 8] + a9 * x[i - 9] + a10 * x[i - 10] + a11 * x[i - 11] + a12 * x[i - 12];
     }
     return;
   }
@@ -535,17 +552,15 @@ function rms3(v: Float64Array, i: number): number {
   return Math.sqrt((v[i] * v[i] + v[i + 1] * v[i + 1] + v[i + 2] * v[i + 2]) / 3);
 }
 
-/** Lags 0..16 of sum x[i] x[i-k] over i in [from, to) step `st`, all lags in one pass (registers, not memory). */
-function autocorr16(x: Float32Array, r: Float64Array, from: number, to: number, st: number): void {
-  let r0 = 0, r1 = 0, r2 = 0, r3 = 0, r4 = 0, r5 = 0, r6 = 0, r7 = 0, r8 = 0;
-  let r9 = 0, r10 = 0, r11 = 0, r12 = 0, r13 = 0, r14 = 0, r15 = 0, r16 = 0;
+/** Lags 0..12 of sum x[i] x[i-k] over i in [from, to) step `st`, all lags in one pass (registers, not memory). */
+function autocorr12(x: Float32Array, r: Float64Array, from: number, to: number, st: number): void {
+  let r0 = 0, r1 = 0, r2 = 0, r3 = 0, r4 = 0, r5 = 0, r6 = 0, r7 = 0, r8 = 0, r9 = 0, r10 = 0, r11 = 0, r12 = 0;
   for (let i = from; i < to; i += st) {
     const v = x[i];
     r0 += v * v; r1 += v * x[i - 1]; r2 += v * x[i - 2]; r3 += v * x[i - 3]; r4 += v * x[i - 4];
     r5 += v * x[i - 5]; r6 += v * x[i - 6]; r7 += v * x[i - 7]; r8 += v * x[i - 8];
     r9 += v * x[i - 9]; r10 += v * x[i - 10]; r11 += v * x[i - 11]; r12 += v * x[i - 12];
-    r13 += v * x[i - 13]; r14 += v * x[i - 14]; r15 += v * x[i - 15]; r16 += v * x[i - 16];
   }
-  r[0] = r0; r[1] = r1; r[2] = r2; r[3] = r3; r[4] = r4; r[5] = r5; r[6] = r6; r[7] = r7; r[8] = r8;
-  r[9] = r9; r[10] = r10; r[11] = r11; r[12] = r12; r[13] = r13; r[14] = r14; r[15] = r15; r[16] = r16;
+  r[0] = r0; r[1] = r1; r[2] = r2; r[3] = r3; r[4] = r4; r[5] = r5; r[6] = r6;
+  r[7] = r7; r[8] = r8; r[9] = r9; r[10] = r10; r[11] = r11; r[12] = r12;
 }
