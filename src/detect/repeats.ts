@@ -79,6 +79,7 @@ export class RepeatTracker {
     const firstFull = this.started + WINDOW - 1;
     let hash = this.hash;
     let gate = this.gate;
+    let running = this.runStart >= 0;
     for (let n = from; n < to; n++) {
       const i = n - base;
       // Rounded quantisation (offset keeps the truncation a floor for |x| < 32); the ring
@@ -89,7 +90,7 @@ export class RepeatTracker {
       ring[slotQ] = q;
       hash = (Math.imul(hash, B) + q - Math.imul(old, BK)) | 0;
       gate += (q < 0 ? -q : q) - (old < 0 ? -old : old);
-      if (this.runStart >= 0) {
+      if (running) {
         const L = this.lag;
         const ref = x[i - L];
         const d = x[i] - ref;
@@ -98,6 +99,7 @@ export class RepeatTracker {
           this.misses = 0;
         } else if (++this.misses > MAX_MISSES) {
           this.settle(x, base, out);
+          running = false;
         }
       }
       if (n < firstFull || gate < gateMin) continue;
@@ -106,9 +108,12 @@ export class RepeatTracker {
       h = Math.imul(h, 0x2c1b3c6d);
       h ^= h >>> 12;
       const slot = h & mask;
-      if (this.runStart < 0 && tags[slot] === h) {
+      if (!running && tags[slot] === h) {
         const L = ((n | 0) - table[slot]) | 0;
-        if (L >= minLag && L <= maxLag && n - L >= this.started && this.verify(x, i, L)) this.open(x, base, n, L);
+        if (L >= minLag && L <= maxLag && n - L >= this.started && this.verify(x, i, L)) {
+          this.open(x, base, n, L);
+          running = true;
+        }
       }
       table[slot] = n | 0;
       tags[slot] = h;
