@@ -17,6 +17,8 @@ export interface Interval {
   startSec: number;
   endSec: number;
   variant?: string;
+  /** Clicks: dB re local RMS; splices: ms lost (for the recall-by-size breakdown). */
+  size?: number;
 }
 
 export interface Tally {

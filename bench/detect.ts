@@ -69,7 +69,7 @@ function withoutPreexisting(found: DetectEvent[], pre: Interval[]): { kept: Dete
 }
 
 function toIntervals(truth: TruthEvent[], fs: number): Interval[] {
-  return truth.map((t) => ({ kind: t.kind, startSec: t.start / fs, endSec: t.end / fs, variant: t.variant }));
+  return truth.map((t) => ({ kind: t.kind, startSec: t.start / fs, endSec: t.end / fs, variant: t.variant, size: t.size }));
 }
 
 function pct(v: number): string {
@@ -80,6 +80,12 @@ function row(label: string, t: Tally): string {
   const { p, r, f1 } = prf(t);
   return `${label.padEnd(16)} ${String(t.tp + t.fn).padStart(6)} ${String(t.tp).padStart(6)} ${String(t.fp).padStart(6)}` +
     `  ${pct(p)}  ${pct(r)}  ${f1.toFixed(3)}`;
+}
+
+/** `[lo, lo+w)` label of the w-wide bucket that v falls in, within [min, max). */
+function bucket(v: number, w: number, min: number, max: number): string {
+  const lo = Math.max(min, Math.min(max - w, Math.floor(v / w) * w));
+  return `${lo}..${lo + w}`;
 }
 
 function seedFor(name: string): number {
@@ -101,6 +107,7 @@ function main(): void {
   const total = new Map<DetectKind, Tally>(KINDS.map((k) => [k, emptyTally()]));
   const perSet = new Map<string, Tally>();
   const variants = new Map<string, { n: number; hit: number }>();
+  const bySize = new Map<string, { n: number; hit: number }>();
   let injectedOnPre = 0;
   const adeclickInput = new Map<number, { parts: Float32Array[]; truth: Interval[]; joins: number[]; length: number }>();
   for (const inj of injected) {
@@ -119,6 +126,12 @@ function main(): void {
       v.n++;
       if (!missedSet.has(t)) v.hit++;
       variants.set(t.variant!, v);
+      if (t.size === undefined) continue;
+      const key = t.kind === 'click' ? `click ${bucket(t.size, 5, -10, 20)} dB` : `splice ${bucket(t.size, 5, 0, 20)} ms lost`;
+      const b = bySize.get(key) ?? { n: 0, hit: 0 };
+      b.n++;
+      if (!missedSet.has(t)) b.hit++;
+      bySize.set(key, b);
     }
     if (VERBOSE) {
       for (const e of m.missed) console.log(`  miss  ${inj.src.name} ${e.kind}/${e.variant} @${e.startSec.toFixed(4)}`);
@@ -143,6 +156,11 @@ function main(): void {
   for (const [s, t] of perSet) console.log(row(`  ${s}`, t));
   console.log('recall by injected variant:');
   for (const [v, { n, hit }] of [...variants].sort()) console.log(`  ${v.padEnd(26)} ${String(hit).padStart(5)}/${String(n).padEnd(5)} ${pct(hit / n)}%`);
+  console.log('recall by size (clicks: level re the local 20 ms RMS; splices: audio removed):');
+  const order = (k: string) => (k.startsWith('click') ? 0 : 1000) + parseFloat(k.split(' ')[1]);
+  for (const [v, { n, hit }] of [...bySize].sort((p, q) => order(p[0]) - order(q[0]))) {
+    console.log(`  ${v.padEnd(26)} ${String(hit).padStart(5)}/${String(n).padEnd(5)} ${pct(hit / n)}%`);
+  }
 
   // False events on the untouched originals.
   console.log('\nfalse events on the untouched originals');
