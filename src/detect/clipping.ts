@@ -14,6 +14,12 @@ const MIN_CLIP_RUN = 3;
  * scale at one peak, a clipped burst at every peak.
  */
 const MIN_CLIP_SAMPLES = 4;
+/**
+ * A waveform that was limited approaches full scale: the samples either side of a clipped run
+ * are still loud. A single run whose neighbours are both below this fraction of full scale is
+ * an impulse that hit full scale (a click; the impulse detector reports it), not clipping.
+ */
+const LIMITED_EDGE = 0.5;
 /** Clipped runs closer than this (one 50 Hz half-cycle) belong to one clipping event. */
 const CLIP_MERGE_MS = 10;
 
@@ -24,6 +30,8 @@ export class ClipTracker {
   private evStart = -1;
   private evEnd = -1;
   private evCount = 0;
+  private evRuns = 0;
+  private evLimited = false;
   private shortStart = -1;
   private shortEnd = -1;
   private shortCount = 0;
@@ -46,7 +54,12 @@ export class ClipTracker {
       const v = x[n - base];
       const sign = v >= level ? 1 : v <= -level ? -1 : 0;
       if (sign !== 0 && sign === this.runSign) continue;
-      if (this.runSign !== 0) this.endRun(n, out);
+      if (this.runSign !== 0) {
+        const i = this.runStart - 1 - base;
+        const before = i >= 0 ? x[i] : 1;
+        const edge = LIMITED_EDGE * level;
+        this.endRun(n, out, before >= edge || before <= -edge || v >= edge || v <= -edge);
+      }
       this.runSign = sign;
       this.runStart = sign !== 0 ? n : -1;
       if (sign === 0 && this.evStart >= 0 && n - this.evEnd > this.merge) this.close(out);
@@ -54,20 +67,25 @@ export class ClipTracker {
   }
 
   finish(total: number, out: RawEvent[]): void {
-    if (this.runSign !== 0) this.endRun(total, out);
+    if (this.runSign !== 0) this.endRun(total, out, true);
     if (this.evStart >= 0) this.close(out);
   }
 
-  private endRun(end: number, out: RawEvent[]): void {
+  /** `limited`: the run's neighbours are loud (the waveform was cut off, not spiked). */
+  private endRun(end: number, out: RawEvent[], limited: boolean): void {
     const len = end - this.runStart;
     if (this.evStart >= 0 && this.runStart - this.evEnd <= this.merge) {
       this.evEnd = end;
       this.evCount += len;
+      this.evRuns++;
+      this.evLimited ||= limited;
     } else if (len >= MIN_CLIP_RUN) {
       if (this.evStart >= 0) this.close(out);
       this.evStart = this.runStart;
       this.evEnd = end;
       this.evCount = len;
+      this.evRuns = 1;
+      this.evLimited = limited;
       this.shortStart = -1;
     } else if (len >= 2) {
       if (this.shortStart >= 0 && this.runStart - this.shortEnd <= this.merge) {
@@ -82,13 +100,15 @@ export class ClipTracker {
         this.evStart = this.shortStart;
         this.evEnd = end;
         this.evCount = this.shortCount;
+        this.evRuns = 2;
+        this.evLimited = true;
         this.shortStart = -1;
       }
     }
   }
 
   private close(out: RawEvent[]): void {
-    out.push({ kind: 'clipping', start: this.evStart, end: this.evEnd, score: this.evCount });
+    if (this.evRuns > 1 || this.evLimited) out.push({ kind: 'clipping', start: this.evStart, end: this.evEnd, score: this.evCount });
     this.evStart = -1;
   }
 }

@@ -62,12 +62,13 @@ const CLICK_OVERLAP_Z = 2.5;
  */
 const STEP_RATIO = 4;
 /**
- * Click: RMS of the residual left after the best pulse is taken out, in sigmas, at most
- * CLICK_FIT_MAX plus CLICK_FIT_PER_Z per sigma of the peak (a strong click's model error grows
- * with it; a drum hit or a kink leaves several times the background).
+ * Click: the residual left after the best pulse is taken out may hold at most CLICK_FIT_MAX^2
+ * sigma^2 per model order (the background's share, a little under 1 since the fit absorbs
+ * some) plus CLICK_FIT_SHARE of the peak's own energy (the model is never exact, and a strong
+ * click's leftover grows with it). A drum hit, a kink or a burst of glitches leaves far more.
  */
 const CLICK_FIT_MAX = 0.9;
-const CLICK_FIT_PER_Z = 0.01;
+const CLICK_FIT_SHARE = 0.02;
 /** Splice (step-shaped evidence): the two-sided residual peak in robust sigmas of the louder side. */
 const SPLICE_Z = 6;
 /** On the 10/20 ms grid that capture pipelines lose frames on, a splice needs only this fraction of SPLICE_Z. */
@@ -357,7 +358,7 @@ export class ImpulseDetector {
       // Click hypothesis: some 1..MAX_CLICK_SAMPLES samples around the two-sided peak, replaced by
       // their least-squares estimate, leave a residual as quiet as the background (a drum hit,
       // a kink or a burst of glitches does not). Each extra sample must pay for itself.
-      const fitLimit = CLICK_FIT_MAX + CLICK_FIT_PER_Z * zEps;
+      const fitLimit = Math.sqrt(CLICK_FIT_MAX * CLICK_FIT_MAX + (CLICK_FIT_SHARE * zEps * zEps) / P);
       const ra = this.ra;
       for (let d = 0; d < MAX_CLICK_SAMPLES; d++) {
         let acc = 0;
