@@ -16,6 +16,11 @@
  *   sound, not the old one plus an impulse), and an offset leaves e_b high before it: both
  *   fail the isolation test, which compares each residual after/before the cluster with its
  *   own scale on the other side.
+ * A click must also be *explained* by a pulse: replacing 1-8 samples by their least-squares
+ * estimate has to leave a background-level residual (a drum hit, a kink in a synthetic bass or
+ * a burst of glitches does not), and its two-sided peak must stand well above any other in the
+ * window (heavy-tailed natural residuals throw up lone peaks rarely, rival ones often). A splice
+ * is told from a click by the shape of the evidence: it stops dead at one boundary.
  */
 import type { RawEvent } from './events';
 import { levinson, lpcOrder, testOrder } from './lpc';
@@ -101,8 +106,6 @@ export interface ImpulseFeatures {
   support: number;
   repairFit: number;
   grid: boolean;
-  /** z of e_f | e_b | two-sided residual at the 13 samples around the overlap peak. */
-  trace?: string;
 }
 export const debugSink: { features?: ImpulseFeatures[] } = {};
 
@@ -378,7 +381,7 @@ export class ImpulseDetector {
           if (cost < best) { best = cost; fit = Math.sqrt(energy / P); cs = s0; ce = e0; }
         }
       }
-      if (debug) debug.push({ at: a, width: b - a + 1, pre, peakF: this.clPeak * SCREEN_Z, stepRatio, zEps, overlap, isoF, isoB, rival, support: ce - cs + 1, repairFit: fit, grid: this.onGrid(a), trace: Array.from({ length: 13 }, (_, k) => { const n = overlapAt - 6 + k; return `${(lf[n - lo] / sp).toFixed(1)}|${(lb[n - lo] / sn).toFixed(1)}|${(c[n - lo] * zScale).toFixed(1)}`; }).join(' ') });
+      if (debug) debug.push({ at: a, width: b - a + 1, pre, peakF: this.clPeak * SCREEN_Z, stepRatio, zEps, overlap, isoF, isoB, rival, support: ce - cs + 1, repairFit: fit, grid: this.onGrid(a) });
       if (couldClick && fit <= fitLimit && zEps >= RIVAL_RATIO * rival) {
         out.push({ kind: 'click', start: cs, end: ce + 1, score: zEps });
         return;
