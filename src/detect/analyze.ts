@@ -28,8 +28,8 @@ export interface DetectOptions {
   bitsPerSample?: number;
 }
 
-/** Samples copied in per step, whatever the caller's block size (bounds the window). */
-const CHUNK = 8192;
+/** Samples copied in per step, whatever the caller's block size (bounds the window; large enough that sliding the kept history is rare). */
+const CHUNK = 32768;
 /**
  * Clicks and splices at the edges of a dropout, a repeated block or a clipped burst are that
  * event's own edges, not separate events: they are dropped within this margin of one.
