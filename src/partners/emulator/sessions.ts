@@ -37,6 +37,17 @@ export abstract class Session {
   private mono = new Int16Array(0);
   protected ended = false;
 
+  /** Records a client text message; its JSON, or undefined (and a violation) when it is not JSON. */
+  protected message(text: string): { type?: string } | undefined {
+    this.rec.textMessages.push(text);
+    try {
+      return JSON.parse(text) as { type?: string };
+    } catch {
+      this.rec.violations.push('text message is not JSON');
+      return undefined;
+    }
+  }
+
   constructor(
     protected readonly ws: WebSocket,
     readonly protocol: Protocol,
@@ -167,14 +178,8 @@ export class DeepgramSession extends Session {
 
   onText(text: string): void {
     this.touch();
-    this.rec.textMessages.push(text);
-    let m: { type?: string };
-    try {
-      m = JSON.parse(text);
-    } catch {
-      this.rec.violations.push('text message is not JSON');
-      return;
-    }
+    const m = this.message(text);
+    if (!m) return;
     switch (m.type) {
       case 'KeepAlive':
         this.rec.keepAlives++;
@@ -318,14 +323,8 @@ export class AssemblyaiSession extends Session {
   }
 
   onText(text: string): void {
-    this.rec.textMessages.push(text);
-    let m: { type?: string };
-    try {
-      m = JSON.parse(text);
-    } catch {
-      this.rec.violations.push('text message is not JSON');
-      return;
-    }
+    const m = this.message(text);
+    if (!m) return;
     switch (m.type) {
       case 'Terminate':
         this.seg.flush((s) => this.onSegment(s));
@@ -408,15 +407,10 @@ export class RawSession extends Session {
   }
 
   onText(text: string): void {
-    this.rec.textMessages.push(text);
-    try {
-      if (JSON.parse(text).type === 'close') {
-        this.seg.flush((s) => this.onSegment(s));
-        this.send({ type: 'closed', audioSec: r3(this.audioSec) });
-        this.end(1000);
-      }
-    } catch {
-      this.rec.violations.push('text message is not JSON');
+    if (this.message(text)?.type === 'close') {
+      this.seg.flush((s) => this.onSegment(s));
+      this.send({ type: 'closed', audioSec: r3(this.audioSec) });
+      this.end(1000);
     }
   }
 
