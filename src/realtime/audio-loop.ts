@@ -15,12 +15,13 @@ import { CONCEALED, DEADLINE_MISSED, DISCONTINUITY_BEFORE, FRAME_NS, FRAME_SAMPL
 import type { FrameRing } from './ring';
 import { Stat, type RtStats } from './stats';
 
+/** libopus request code for OPUS_SET_COMPLEXITY (opus_defines.h). */
+const OPUS_SET_COMPLEXITY = 4010;
+
 /**
  * Input overdue by more than this is missing, not late: beyond the scheduling
  * jitter of a loaded host, and short enough that a real gap is concealed at once.
  */
-const OPUS_SET_COMPLEXITY = 4010;
-
 const CONCEAL_AFTER_NS = 100e6;
 /**
  * Input earlier than its due time by more than this is ahead of the clock.
