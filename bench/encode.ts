@@ -12,10 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OpusEncoder } from '@discordjs/opus';
 import { ROOT } from '../src/paths';
+import { OPUS_COMPLEXITY, OPUS_SET_COMPLEXITY } from '../src/realtime/audio-loop';
 import { FRAME_SAMPLES } from '../src/realtime/frame';
 import { fmt, table } from './lib';
 
-const OPUS_SET_COMPLEXITY = 4010;
 const REPEAT = 40; // ~9 minutes of speech: amortises ffmpeg's start-up
 const speech = execFileSync('ffmpeg', ['-v', 'error', '-i', join(ROOT, 'samples', 'speech.wav'), '-f', 's16le', '-ac', '1', '-ar', '48000', '-'], { maxBuffer: 1 << 26 });
 const frameBytes = FRAME_SAMPLES * 2;
@@ -25,7 +25,7 @@ const audioSec = (frames * REPEAT * FRAME_SAMPLES) / 48000;
 // ---- ours ----
 const enc = new OpusEncoder(48000, 1);
 enc.setBitrate(64000);
-enc.applyEncoderCTL(OPUS_SET_COMPLEXITY, 10);
+enc.applyEncoderCTL(OPUS_SET_COMPLEXITY, OPUS_COMPLEXITY); // what the audio worker sets
 const frame = Buffer.alloc(frameBytes);
 for (let i = 0; i < 200; i++) enc.encode(speech.subarray(0, frameBytes)); // warm-up
 const cpu0 = process.cpuUsage();
@@ -44,7 +44,7 @@ const dir = mkdtempSync(join(tmpdir(), 'earshot-bench-enc-'));
 const raw = join(dir, 'speech.raw');
 writeFileSync(raw, Buffer.concat(new Array(REPEAT).fill(speech.subarray(0, frames * frameBytes))));
 const ff = spawnSync('ffmpeg', ['-hide_banner', '-benchmark', '-f', 's16le', '-ar', '48000', '-ac', '1', '-i', raw,
-  '-c:a', 'libopus', '-b:a', '64k', '-frame_duration', '20', '-compression_level', '10', '-application', 'audio', '-f', 'null', '-'], { encoding: 'utf8' });
+  '-c:a', 'libopus', '-b:a', '64k', '-frame_duration', '20', '-compression_level', String(OPUS_COMPLEXITY), '-application', 'audio', '-f', 'null', '-'], { encoding: 'utf8' });
 rmSync(dir, { recursive: true, force: true });
 const m = /bench: utime=([\d.]+)s stime=([\d.]+)s/.exec(ff.stderr);
 if (!m) throw new Error(`ffmpeg -benchmark printed no times: ${ff.stderr.slice(-500)}`);

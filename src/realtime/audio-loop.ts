@@ -15,8 +15,9 @@ import { CONCEALED, DEADLINE_MISSED, DISCONTINUITY_BEFORE, FRAME_NS, FRAME_SAMPL
 import type { FrameRing } from './ring';
 import { Stat, type RtStats } from './stats';
 
-/** libopus request code for OPUS_SET_COMPLEXITY (opus_defines.h). */
-const OPUS_SET_COMPLEXITY = 4010;
+/** libopus request code for OPUS_SET_COMPLEXITY (opus_defines.h), and the complexity we encode at. */
+export const OPUS_SET_COMPLEXITY = 4010;
+export const OPUS_COMPLEXITY = 10;
 
 /**
  * Input overdue by more than this is missing, not late: beyond the scheduling
@@ -74,7 +75,7 @@ export class AudioLoop {
     this.concealer = new Concealer(opts.conceal, opts.channels);
     this.encoder = new OpusEncoder(SAMPLE_RATE, opts.channels);
     this.encoder.setBitrate(opts.bitrate);
-    this.encoder.applyEncoderCTL(OPUS_SET_COMPLEXITY, 10); // explicit, as bench:encode measures it
+    this.encoder.applyEncoderCTL(OPUS_SET_COMPLEXITY, OPUS_COMPLEXITY); // explicit: bench:encode measures the same
     this.frameBytes = FRAME_SAMPLES * opts.channels * 2;
     this.frame = Buffer.alloc(this.frameBytes);
     this.pcm = new Int16Array(this.frame.buffer, this.frame.byteOffset, FRAME_SAMPLES * opts.channels);
