@@ -2,7 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { AudioLoop } from '../src/realtime/audio-loop';
-import { CONCEALED, DEADLINE_MISSED, DISCONTINUITY_BEFORE, FRAME_NS, FRAME_SAMPLES, type Frame } from '../src/realtime/frame';
+import { CONCEALED, DEADLINE_MISSED, FRAME_NS, FRAME_SAMPLES, type Frame } from '../src/realtime/frame';
 import { FrameRing } from '../src/realtime/ring';
 import { RtStats, Stat } from '../src/realtime/stats';
 import { Concealer } from '../src/realtime/conceal';
