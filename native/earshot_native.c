@@ -13,6 +13,7 @@
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -258,6 +259,21 @@ static napi_value poll_in(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/* setThreadName(name): the calling thread's name in /proc (comm, 15 bytes), so
+ * top -H, ps -L and our heartbeat can tell the audio thread from the rest. */
+static napi_value set_thread_name(napi_env env, napi_callback_info info) {
+  size_t argc = 1, len;
+  napi_value argv[1];
+  char name[16];
+  CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1 || napi_get_value_string_utf8(env, argv[0], name, sizeof name, &len) != napi_ok) {
+    napi_throw_type_error(env, "EINVAL", "setThreadName(name): name must be a string");
+    return NULL;
+  }
+  if (prctl(PR_SET_NAME, name, 0, 0, 0) != 0) return throw_errno(env, errno, "prctl(PR_SET_NAME)", NULL);
+  return NULL;
+}
+
 /* mkfifo(path): the ingest pipe between ffmpeg and the audio worker. */
 static napi_value mkfifo_js(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -286,6 +302,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"getPipeSize", NULL, get_pipe_size, NULL, NULL, NULL, napi_default, NULL},
       {"pollIn", NULL, poll_in, NULL, NULL, NULL, napi_default, NULL},
       {"mkfifo", NULL, mkfifo_js, NULL, NULL, NULL, napi_default, NULL},
+      {"setThreadName", NULL, set_thread_name, NULL, NULL, NULL, napi_default, NULL},
       {"getRlimit", NULL, get_rlimit, NULL, NULL, NULL, napi_default, NULL},
   };
   CALL(env, napi_define_properties(env, exports, sizeof props / sizeof props[0], props));

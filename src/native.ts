@@ -21,6 +21,8 @@ export interface NativeHelper {
   getPipeSize(fd: number): number;
   pollIn(fd: number, timeoutMs: number): boolean;
   mkfifo(path: string): void;
+  /** Names the calling thread in /proc (comm; at most 15 bytes are kept). */
+  setThreadName(name: string): void;
   /** which: 0 RLIMIT_NICE, 1 RLIMIT_RTPRIO; -1 is unlimited. */
   getRlimit(which: 0 | 1): [number, number];
 }

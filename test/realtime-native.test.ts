@@ -86,6 +86,13 @@ test('refusals carry errno and name the missing permission', async () => {
   assert.ok(error!.includes('priority must be 1..99'), error);
 });
 
+test('setThreadName names only the calling thread in /proc', async () => {
+  const { tid, error } = await inWorker(`n.setThreadName('earshot-audio-x'); const end = Date.now() + 50; while (Date.now() < end);`);
+  assert.is(error, undefined);
+  assert.is(readThread(tid).name, 'earshot-audio-x'); // 15 bytes kept: the kernel's limit
+  assert.is.not(readThread(process.pid).name, 'earshot-audio-x');
+});
+
 test('setPipeSize grows a pipe and pollIn sees data', async () => {
   const { result, error } = await inWorker(`
     const fs = require('node:fs'), os = require('node:os'), path = require('node:path');

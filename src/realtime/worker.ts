@@ -18,6 +18,7 @@ const post = (m: WorkerMessage) => parentPort!.postMessage(m);
 const now = () => Number(process.hrtime.bigint());
 
 function main(): void {
+  native().setThreadName('earshot-audio'); // what top -H and /proc show
   const sched = applySchedule(init.sched);
   if (sched.refused.length && init.strict) {
     post({ type: 'fatal', message: `priority refused (--rt-strict): ${sched.refused.join('; ')}` });
