@@ -74,6 +74,8 @@ const STEP_RATIO = 4;
  */
 const CLICK_FIT_MAX = 0.9;
 const CLICK_FIT_SHARE = 0.02;
+/** Click: at or above this same-sample overlap (robust sigmas) the evidence is an impulse's even when step-shaped. */
+const SPLICE_OVERLAP_MAX = 15;
 /** Splice (step-shaped evidence): the two-sided residual peak in robust sigmas of the louder side. */
 const SPLICE_Z = 6;
 /** On the 10/20 ms grid that capture pipelines lose frames on, a splice needs only this fraction of SPLICE_Z. */
@@ -357,7 +359,10 @@ export class ImpulseDetector {
       if (inside / bleed > stepRatio) { stepRatio = inside / bleed; stepAt = p; }
     }
     const stepLike = stepRatio >= STEP_RATIO;
-    const couldClick = !stepLike && overlap >= CLICK_OVERLAP_Z && zEps / isoC >= CLICK_Z;
+    // Both one-sided residuals this far out at one sample is an impulse whatever the step ratio
+    // says (a 4-5 sample click at 8 kHz can look like a step over 3 samples; a join never does this).
+    const clickShaped = overlap >= SPLICE_OVERLAP_MAX / sens;
+    const couldClick = (!stepLike || clickShaped) && overlap >= CLICK_OVERLAP_Z && zEps / isoC >= CLICK_Z;
     // The same over STEP_WIDE samples a side: a weak splice's evidence is spread over the
     // model's memory, too low at any 3 samples but plain over 8. Only where it could decide.
     let stepWide = 0;
