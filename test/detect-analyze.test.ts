@@ -124,6 +124,20 @@ test('a splice (5 ms removed on the 10 ms grid) in a sustained guitar chord is a
   assert.equal(analyze(g, fs).filter((e) => Math.abs(e.startSec - at / fs) < 0.05), []);
 });
 
+test('5 ms cut from 8 kHz speech where the join nearly lines up is still a discontinuity (the wide step shape)', () => {
+  const fs = 8000;
+  const cut = 40;
+  // Two joins the 3-sample step test misses (their evidence is spread over the model's memory).
+  for (const from of [0.2, 2.0]) {
+    const at = activeAt(speech!, fs, from, from + 0.2) + 80;
+    const x = new Float32Array(speech!.length - cut);
+    x.set(speech!.subarray(0, at), 0);
+    x.set(speech!.subarray(at + cut), at);
+    const ev = analyze(x, fs);
+    assert.ok(found(ev, 'discontinuity', at / fs, 0.01), `join at ${at}: ${JSON.stringify(ev)}`);
+  }
+});
+
 test('a click between drum hits is a click, and the hits themselves are not', () => {
   const amen = decode(AMEN);
   const fs = 44100;
