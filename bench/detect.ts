@@ -8,9 +8,10 @@
  * recording (runs of 2+ full-scale samples: some drum masters are clipped) is real, so
  * detections on it are left out of the score for both detectors and counted on their own line.
  * Flags: --quick (a subset, for a dev loop), --no-adeclick, --verbose (list misses and false
- * events).
+ * events, and tally which of the impulse tests each missed click or splice failed).
  */
 import { ChannelAnalyzer, type DetectEvent, type DetectKind } from '../src/detect/analyze';
+import { debugSink } from '../src/detect/impulses';
 import { adeclick } from './detect-adeclick';
 import { loadCorpus, speedSignal48k, type Source } from './detect-corpus';
 import { inject, type TruthEvent } from './detect-inject';
@@ -112,11 +113,18 @@ function main(): void {
   const variants = new Map<string, { n: number; hit: number }>();
   const bySize = new Map<string, { n: number; hit: number }>();
   let injectedOnPre = 0;
+  // --verbose: why each missed click/splice was missed (the tests its nearest candidate failed).
+  const whyMissed = new Map<string, number>();
   const adeclickInput = new Map<number, { parts: Float32Array[]; truth: Interval[]; joins: number[]; length: number }>();
   for (const inj of injected) {
     const fs = inj.src.sampleRate;
     const truth = toIntervals(inj.truth, fs);
+    if (VERBOSE) { debugSink.features = []; debugSink.long = []; }
     const split = withoutPreexisting(analyze(inj.samples, fs), preexistingClipping(inj.samples, fs, truth));
+    const feats = debugSink.features ?? [];
+    const longs = debugSink.long ?? [];
+    debugSink.features = undefined;
+    debugSink.long = undefined;
     const found = split.kept;
     injectedOnPre += split.onPre;
     const m = match(truth, found);
@@ -137,6 +145,20 @@ function main(): void {
       bySize.set(key, b);
     }
     if (VERBOSE) {
+      for (const e of m.missed) {
+        if (e.kind !== 'click' && e.kind !== 'discontinuity') continue;
+        const s0 = Math.round(e.startSec * fs) - Math.round(0.005 * fs);
+        const e0 = Math.round(e.endSec * fs) + Math.round(0.005 * fs);
+        const near = feats.filter((f) => f.at >= s0 - 20 && f.at <= e0);
+        let why = 'no candidate';
+        for (let k = 0; k < longs.length; k += 2) if (longs[k] <= e0 && longs[k + 1] >= s0) why = 'cluster too long';
+        if (near.length) {
+          const fails = near.map((f) => (e.kind === 'click' ? f.clickFails : f.spliceFails)).sort((p, q) => p.length - q.length)[0];
+          why = fails.length ? fails.join('+') : 'passed (lost to another event or kind)';
+        }
+        const key = `${e.kind}: ${why}`;
+        whyMissed.set(key, (whyMissed.get(key) ?? 0) + 1);
+      }
       for (const e of m.missed) console.log(`  miss  ${inj.src.name} ${e.kind}/${e.variant} @${e.startSec.toFixed(4)}`);
       for (const e of m.false) console.log(`  false ${inj.src.name} ${e.kind} @${e.startSec.toFixed(4)}-${e.endSec.toFixed(4)}`);
     }
@@ -159,6 +181,10 @@ function main(): void {
   for (const [s, t] of perSet) console.log(row(`  ${s}`, t));
   console.log('recall by injected variant:');
   for (const [v, { n, hit }] of [...variants].sort()) console.log(`  ${v.padEnd(26)} ${String(hit).padStart(5)}/${String(n).padEnd(5)} ${pct(hit / n)}%`);
+  if (VERBOSE) {
+    console.log('missed clicks/splices by the tests their nearest candidate failed (--verbose):');
+    for (const [k, n] of [...whyMissed].sort((p, q) => q[1] - p[1])) console.log(`  ${String(n).padStart(5)}  ${k}`);
+  }
   console.log('recall by size (clicks: level re the local 20 ms RMS; splices: audio removed):');
   const order = (k: string) => (k.startsWith('click') ? 0 : 1000) + parseFloat(k.split(' ')[1]);
   for (const [v, { n, hit }] of [...bySize].sort((p, q) => order(p[0]) - order(q[0]))) {

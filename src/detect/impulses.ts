@@ -124,6 +124,9 @@ export interface ImpulseFeatures {
   grid: boolean;
   stepWide: number;
   stepWideIn: number;
+  /** Tests the candidate fails as a click, and as a splice (empty: it passes). */
+  clickFails: string[];
+  spliceFails: string[];
 }
 export const debugSink: { features?: ImpulseFeatures[]; long?: number[] } = {};
 
@@ -419,7 +422,18 @@ export class ImpulseDetector {
           if (cost < best) { best = cost; fit = Math.sqrt(energy / P); cs = s0; ce = e0; }
         }
       }
-      if (debug) debug.push({ at: a, width: b - a + 1, pre, peakF: this.clPeak * SCREEN_Z, stepRatio, zEps, overlap, isoF, isoB, rival, support: ce - cs + 1, repairFit: fit, grid: this.onGrid(a), stepWide, stepWideIn });
+      if (debug) {
+        const preFail = pre < PRE_Z / sens ? ['pre'] : [];
+        const rivalFail = zEps < RIVAL_RATIO * rival ? ['rival'] : [];
+        const clickFails = [...preFail,
+          ...(stepLike && !clickShaped ? ['step-shape'] : []), ...(overlap < CLICK_OVERLAP_Z ? ['overlap'] : []),
+          ...(zEps < CLICK_Z ? ['click-z'] : zEps / isoC < CLICK_Z ? ['isolation'] : []), ...rivalFail,
+          ...(fit > fitLimit ? ['pulse-fit'] : [])];
+        const spliceNeed = this.onGrid(stepAt) ? SPLICE_Z * SPLICE_GRID_FACTOR : SPLICE_Z;
+        const spliceFails = [...preFail, ...(!stepLike && !wideStep ? ['not-step'] : []),
+          ...(!wideStep && zEps / isoS < spliceNeed ? (zEps < spliceNeed ? ['splice-z'] : ['isolation']) : []), ...rivalFail];
+        debug.push({ at: a, width: b - a + 1, pre, peakF: this.clPeak * SCREEN_Z, stepRatio, zEps, overlap, isoF, isoB, rival, support: ce - cs + 1, repairFit: fit, grid: this.onGrid(a), stepWide, stepWideIn, clickFails, spliceFails });
+      }
       if (couldClick && fit <= fitLimit && zEps >= RIVAL_RATIO * rival) {
         out.push({ kind: 'click', start: cs, end: ce + 1, score: zEps });
         return;
