@@ -5,6 +5,7 @@
  * matching is unambiguous.
  */
 import type { DetectKind } from '../src/detect/analyze';
+import { mulberry32 } from '../src/util/prng';
 
 export interface TruthEvent {
   kind: DetectKind;
@@ -14,18 +15,6 @@ export interface TruthEvent {
   end: number;
   /** Clicks: peak level in dB re the local RMS; splices: milliseconds lost (for breakdowns). */
   size?: number;
-}
-
-/** Mulberry32: small, fast, and the same sequence on every machine. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Spacing between injected events: wider than every matching tolerance and every event. */
@@ -56,7 +45,7 @@ export interface Injected {
 }
 
 export function inject(src: Float32Array, fs: number, seed: number): Injected {
-  const rand = rng(seed);
+  const rand = mulberry32(seed);
   const ms = (v: number) => Math.round((v * fs) / 1000);
   const out = new Float32Array(src.length + ms(40) * Math.ceil(src.length / ms(MIN_GAP_MS)));
   const truth: TruthEvent[] = [];

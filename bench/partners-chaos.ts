@@ -18,6 +18,7 @@ import { startChildEmulator, stopChild, type ChildEmulator } from './partners-ch
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { mulberry32 } from '../src/util/prng';
 
 function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -26,16 +27,6 @@ function freePort(): Promise<number> {
       s.close(() => resolve(port));
     });
   });
-}
-
-/** Small seeded PRNG (mulberry32) so a run can be repeated. */
-function rng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function union(spans: [number, number][]): number {
@@ -64,7 +55,7 @@ async function main(): Promise<void> {
   const seconds = parseDuration(values.duration!) / 1000;
   const speed = Number(values.speed);
   const seed = Number(values.seed);
-  const random = rng(seed);
+  const random = mulberry32(seed);
   const port = await freePort();
   let emu: ChildEmulator = await startChildEmulator('deepgram', port);
   process.env.CHAOS_PARTNER_KEY = 'chaos-key-not-secret';

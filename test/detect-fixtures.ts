@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { mulberry32 } from '../src/util/prng';
 
 export type Enc = 'u8' | 's16' | 's24' | 's32' | 's64' | 'f32' | 'f64';
 export const BYTES: Record<Enc, number> = { u8: 1, s16: 2, s24: 3, s32: 4, s64: 8, f32: 4, f64: 8 };
@@ -124,7 +125,7 @@ export function buildWav(spec: WavSpec): Buffer {
 
 /** A few sines and a little noise: content whose every sample differs, interleaved. */
 export function testSignal(frames: number, channels: number, rate: number, seed = 1): Float64Array {
-  const rnd = prng(seed);
+  const rnd = mulberry32(seed);
   const out = new Float64Array(frames * channels);
   for (let i = 0; i < frames; i++) {
     for (let c = 0; c < channels; c++) {
@@ -135,17 +136,7 @@ export function testSignal(frames: number, channels: number, rate: number, seed 
   return out;
 }
 
-/** mulberry32: a tiny seeded PRNG, so that the fuzzer's cases are the same on every run. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 as prng };
 
 /** ffmpeg's decoding of a file as interleaved 32-bit floats, or null when ffmpeg refuses it. */
 export function ffmpegDecode(inputArgs: string[], stdin?: Buffer): Float32Array | null {
