@@ -12,27 +12,10 @@ import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI } from '../src/paths';
+import { wavHeader } from '../src/sinks/wav';
 
 const RATE = 48000;
 const LIMIT_MB = 150;
-
-function wavHeader(frames: number): Buffer {
-  const dataBytes = frames * 2;
-  const h = Buffer.alloc(44);
-  h.write('RIFF', 0, 'latin1');
-  h.writeUInt32LE(36 + dataBytes, 4);
-  h.write('WAVEfmt ', 8, 'latin1');
-  h.writeUInt32LE(16, 16);
-  h.writeUInt16LE(1, 20); // PCM
-  h.writeUInt16LE(1, 22); // mono
-  h.writeUInt32LE(RATE, 24);
-  h.writeUInt32LE(RATE * 2, 28);
-  h.writeUInt16LE(2, 32);
-  h.writeUInt16LE(16, 34);
-  h.write('data', 36, 'latin1');
-  h.writeUInt32LE(dataBytes, 40);
-  return h;
-}
 
 /**
  * Speech-like content: drifting partials at syllable rate with pauses, synthesised
@@ -42,7 +25,7 @@ function wavHeader(frames: number): Buffer {
 async function writeWav(path: string, seconds: number): Promise<void> {
   const frames = seconds * RATE;
   const out = createWriteStream(path);
-  out.write(wavHeader(frames));
+  out.write(wavHeader(1, frames * 2)); // mono s16le
   let seed = 12345;
   const noise = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296) * 2 - 1;
   const base = new Float32Array(61 * RATE);

@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util';
 import { ffmpegPath } from '../ingest/ffmpeg-path';
 import { native } from '../native';
 import { UserError } from '../util/duration';
+import { wavHeader } from '../sinks/wav';
 
 export const SAMPLE_RATE = 48_000;
 export const PERIOD_SAMPLES = 960; // 20 ms
@@ -72,20 +73,7 @@ export function decodeToPcm(file: string, durationMs: number): Promise<Buffer> {
 
 /** A WAV file around 48 kHz s16le mono PCM (for `earshot detect` on the clean input). */
 export function wavOf(pcm: Buffer): Buffer {
-  const h = Buffer.alloc(44);
-  h.write('RIFF', 0);
-  h.writeUInt32LE(36 + pcm.length, 4);
-  h.write('WAVEfmt ', 8);
-  h.writeUInt32LE(16, 16);
-  h.writeUInt16LE(1, 20); // PCM
-  h.writeUInt16LE(1, 22); // mono
-  h.writeUInt32LE(SAMPLE_RATE, 24);
-  h.writeUInt32LE(SAMPLE_RATE * 2, 28);
-  h.writeUInt16LE(2, 32);
-  h.writeUInt16LE(16, 34);
-  h.write('data', 36);
-  h.writeUInt32LE(pcm.length, 40);
-  return Buffer.concat([h, pcm]);
+  return Buffer.concat([wavHeader(1, pcm.length), pcm]);
 }
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
