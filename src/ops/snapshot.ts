@@ -50,7 +50,7 @@ export function takeSnapshot(ctx: RunContext): Snapshot {
     concealmentEvents: s.get(Stat.ConcealmentEvents),
     totalSamplesDuration: s.get(Stat.TotalSamplesDuration),
     deadlineMisses: s.get(Stat.DeadlineMisses),
-    dropouts: s.get(Stat.Dropouts),
+    dropouts: s.get(Stat.ConcealmentEvents), // every dropout is concealed once
     egressOverruns: s.get(Stat.EgressOverruns),
     inputOverruns: s.get(Stat.InputOverruns),
     latenessMaxUs: s.get(Stat.LatenessMaxUs),

@@ -15,6 +15,8 @@ import { CONCEALED, DEADLINE_MISSED, DISCONTINUITY_BEFORE, FRAME_NS, FRAME_SAMPL
 import type { FrameRing } from './ring';
 import { Stat, type RtStats } from './stats';
 
+/** A frame later than this (one frame period) misses its deadline. */
+const DEADLINE_NS = FRAME_NS;
 /** libopus request code for OPUS_SET_COMPLEXITY (opus_defines.h), and the complexity we encode at. */
 export const OPUS_SET_COMPLEXITY = 4010;
 export const OPUS_COMPLEXITY = 10;
@@ -41,12 +43,6 @@ export interface AudioLoopOptions {
   conceal: ConcealMode;
   /** Paced input runs on the wall clock (deadlines, dropouts); unpaced input runs as fast as it comes. */
   paced: boolean;
-  /** A frame later than this misses its deadline (default: one frame period). */
-  deadlineNs?: number;
-  /** Input missing for this long past a frame's due time is a dropout and gets concealed. */
-  concealAfterNs?: number;
-  /** Input further ahead of the clock than this is an overrun: the excess is dropped. */
-  maxAheadNs?: number;
 }
 
 export class AudioLoop {
@@ -63,9 +59,7 @@ export class AudioLoop {
   /** Frames concealed whose real audio may still arrive late (and must then be dropped). */
   private concealDebt = 0;
   private lastConcealedSeq = -Infinity;
-  private readonly deadlineNs: number;
-  private readonly concealAfterNs: number;
-  private readonly maxAheadNs: number;
+  private lastFlags = 0;
 
   constructor(
     private readonly ring: FrameRing,
@@ -79,9 +73,6 @@ export class AudioLoop {
     this.frameBytes = FRAME_SAMPLES * opts.channels * 2;
     this.frame = Buffer.alloc(this.frameBytes);
     this.pcm = new Int16Array(this.frame.buffer, this.frame.byteOffset, FRAME_SAMPLES * opts.channels);
-    this.deadlineNs = opts.deadlineNs ?? FRAME_NS;
-    this.concealAfterNs = opts.concealAfterNs ?? CONCEAL_AFTER_NS;
-    this.maxAheadNs = opts.maxAheadNs ?? MAX_AHEAD_NS;
   }
 
   /** Frames produced so far: the position on the meeting timeline. */
@@ -109,12 +100,12 @@ export class AudioLoop {
    */
   tick(nowNs: number): number {
     if (!this.opts.paced || !this.clock.started) return FRAME_NS / 1e6;
-    while (nowNs > this.clock.dueNs(this.seq) + this.concealAfterNs) this.conceal(nowNs);
-    return Math.max(1, (this.clock.dueNs(this.seq) + this.concealAfterNs - nowNs) / 1e6);
+    while (nowNs > this.clock.dueNs(this.seq) + CONCEAL_AFTER_NS) this.conceal(nowNs);
+    return Math.max(1, (this.clock.dueNs(this.seq) + CONCEAL_AFTER_NS - nowNs) / 1e6);
   }
 
   /**
-   * Input resumes after a gap. Concealment stopped `concealAfterNs` short of
+   * Input resumes after a gap. Concealment stopped CONCEAL_AFTER_NS short of
    * the present, so what arrives now belongs later on the timeline: conceal up
    * to its place. (If it was old audio after all, the rest of its burst runs
    * ahead of the clock and is dropped against the debt, and the timeline still
@@ -137,7 +128,7 @@ export class AudioLoop {
   private complete(nowNs: number): void {
     this.fill = 0;
     if (this.seq - this.lastConcealedSeq > DEBT_WINDOW_FRAMES) this.concealDebt = 0;
-    if (this.opts.paced && this.clock.started && this.clock.dueNs(this.seq) - nowNs > this.maxAheadNs) {
+    if (this.opts.paced && this.clock.started && this.clock.dueNs(this.seq) - nowNs > MAX_AHEAD_NS) {
       if (this.concealDebt > 0) {
         // Late audio whose time we already filled with concealment: drop it so the timeline stays on the wall clock.
         this.concealDebt--;
@@ -150,7 +141,7 @@ export class AudioLoop {
     }
     const lateNs = this.opts.paced ? this.clock.observe(this.seq, nowNs) : 0;
     this.concealer.real(this.pcm);
-    this.publish(nowNs, lateNs, lateNs > this.deadlineNs ? DEADLINE_MISSED : 0);
+    this.publish(nowNs, lateNs, lateNs > DEADLINE_NS ? DEADLINE_MISSED : 0);
   }
 
   private conceal(nowNs: number): void {
@@ -160,17 +151,11 @@ export class AudioLoop {
     const missing = FRAME_SAMPLES - have;
     const s = this.stats.v;
     s[Stat.ConcealedSamples]! += missing;
-    const prevConcealed = this.lastFlags & CONCEALED;
-    if (!prevConcealed) {
-      s[Stat.ConcealmentEvents]! += 1;
-      s[Stat.Dropouts]! += 1;
-    }
+    if (!(this.lastFlags & CONCEALED)) s[Stat.ConcealmentEvents]! += 1; // one per gap: a dropout
     this.concealDebt++;
     this.lastConcealedSeq = this.seq;
     this.publish(nowNs, 0, CONCEALED);
   }
-
-  private lastFlags = 0;
 
   private publish(nowNs: number, lateNs: number, flags: number): void {
     const s = this.stats.v;

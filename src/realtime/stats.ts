@@ -7,10 +7,9 @@
 export const enum Stat {
   Frames,
   ConcealedSamples, // webrtc-stats concealedSamples
-  ConcealmentEvents, // webrtc-stats concealmentEvents
+  ConcealmentEvents, // webrtc-stats concealmentEvents: one per gap, so also the dropout count
   TotalSamplesDuration, // webrtc-stats totalSamplesDuration (seconds)
   DeadlineMisses, // deadline_misses_total
-  Dropouts,
   EgressOverruns,
   InputOverruns, // input that ran ahead of the clock and was dropped
   LatenessMaxUs,

@@ -53,7 +53,7 @@ export function buildSummary(p: {
     concealedSamples: s.get(Stat.ConcealedSamples),
     concealmentEvents: s.get(Stat.ConcealmentEvents),
     deadlineMisses: s.get(Stat.DeadlineMisses),
-    dropouts: s.get(Stat.Dropouts),
+    dropouts: s.get(Stat.ConcealmentEvents), // every dropout is concealed once
     egressOverruns: s.get(Stat.EgressOverruns),
     inputOverruns: s.get(Stat.InputOverruns),
     latenessMs: {
