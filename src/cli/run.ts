@@ -5,10 +5,10 @@
 import { parseFlags } from './args';
 import { parseSource } from '../ingest/spec';
 import { createLogging, LOG_FLAGS_HELP, logFlags, loggingOptionsFrom, moduleLogger, type Logging } from '../logging';
-import type { MeetingEvent } from '../events';
 import { createPartnerSinks, parsePartnerSpecs, partnerFlags, partnerUsage } from '../partners';
 import { opsFlags, startOps, validateOpsFlags } from '../ops/flags';
 import { parsePolicy, type SchedRequest } from '../realtime/sched';
+import { MeetingEvents } from '../run/events';
 import { runMeeting } from '../run/pipeline';
 import { RECORDING_FILES, Recorder } from '../sinks/recorder';
 import type { FrameSink } from '../sinks/sink';
@@ -85,11 +85,7 @@ export async function main(argv: string[]): Promise<number> {
   const logging: Logging = createLogging(loggingOptionsFrom(values));
   const sinks: FrameSink[] = [];
   let recorder: Recorder | undefined;
-  // Events found outside the audio path (disk overruns, partner gaps): logged and recorded.
-  const sideEvent = (e: MeetingEvent) => {
-    logging.logger.warn({ event: e }, `${e.kind} at ${e.t.toFixed(2)} s (${e.durationMs} ms)`);
-    recorder?.event(e);
-  };
+  const events = new MeetingEvents(logging.logger);
   try {
     if (values.record) {
       recorder = new Recorder({
@@ -97,7 +93,7 @@ export async function main(argv: string[]): Promise<number> {
         channels,
         wav: !!values.wav,
         // The disk fell 30 s behind and frames were dropped from the files (never from capture).
-        onOverrun: sideEvent,
+        onOverrun: events.report,
       });
       sinks.push(recorder);
     }
@@ -105,7 +101,7 @@ export async function main(argv: string[]): Promise<number> {
       recordDir: values.record,
       channels,
       logger: moduleLogger(logging, 'partners'),
-      onEvent: sideEvent,
+      onEvent: events.report,
     });
     sinks.push(...partners);
     const { summary, exitCode, error } = await runMeeting({
@@ -118,6 +114,7 @@ export async function main(argv: string[]): Promise<number> {
       durationMs,
       logging,
       sinks,
+      events,
       services: async (ctx) => {
         const ops = await startOps(values, ctx, logging.logger.child({ module: 'ops' }));
         return [() => ops.close()];

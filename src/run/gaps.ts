@@ -4,7 +4,7 @@
  * Runs of frames with the same problem become one event, emitted when the
  * run ends (or at flush), so a 2 s stall is one event, not a hundred.
  */
-import type { EventKind, MeetingEvent } from '../events';
+import type { MeetingEvent } from '../events';
 import { CONCEALED, DEADLINE_MISSED, DISCONTINUITY_BEFORE, FRAME_MS, type Frame, frameTime } from '../realtime/frame';
 
 interface Run {
@@ -16,18 +16,17 @@ interface Run {
 export class GapDetector {
   private expected = 0;
   private readonly open = new Map<'deadline_miss' | 'dropout', Run>();
-  readonly counts: Partial<Record<EventKind, number>> = {};
 
-  constructor(private readonly emit: (e: MeetingEvent) => void) {}
+  constructor(private readonly report: (e: MeetingEvent) => void) {}
 
   frame(f: Frame): void {
     if (f.seq !== this.expected) {
       // The worker found the ring full and dropped these frames rather than wait.
       const lost = f.seq - this.expected;
-      this.send({ t: frameTime(this.expected), kind: 'egress_overrun', durationMs: lost * FRAME_MS, frames: lost });
+      this.report({ t: frameTime(this.expected), kind: 'egress_overrun', durationMs: lost * FRAME_MS, frames: lost });
     } else if (f.flags & DISCONTINUITY_BEFORE) {
       // Input ran ahead of the clock and the excess was dropped (a capture overrun).
-      this.send({ t: frameTime(f.seq), kind: 'overrun', durationMs: 0, frames: 0 });
+      this.report({ t: frameTime(f.seq), kind: 'overrun', durationMs: 0, frames: 0 });
     }
     this.expected = f.seq + 1;
     this.track('dropout', (f.flags & CONCEALED) !== 0, f);
@@ -53,13 +52,9 @@ export class GapDetector {
     const run = this.open.get(kind)!;
     this.open.delete(kind);
     const detail = kind === 'deadline_miss' ? { maxLatenessMs: round(run.maxLatenessUs / 1000) } : undefined;
-    this.send({ t: frameTime(run.start), kind, durationMs: run.frames * FRAME_MS, frames: run.frames, ...(detail && { detail }) });
+    this.report({ t: frameTime(run.start), kind, durationMs: run.frames * FRAME_MS, frames: run.frames, ...(detail && { detail }) });
   }
 
-  private send(e: MeetingEvent): void {
-    this.counts[e.kind] = (this.counts[e.kind] ?? 0) + 1;
-    this.emit(e);
-  }
 }
 
 const round = (x: number) => Math.round(x * 1000) / 1000;

@@ -7,7 +7,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import type { MeetingEvent } from '../events';
 import { IngestFifo } from '../ingest/fifo';
 import { IngestSupervisor } from '../ingest/supervisor';
 import type { SourceSpec } from '../ingest/spec';
@@ -15,7 +14,7 @@ import type { Logging } from '../logging';
 import { native } from '../native';
 import { readThread } from '../ops/proc';
 import type { AudioLoopOptions } from '../realtime/audio-loop';
-import { FRAME_MS, type Frame } from '../realtime/frame';
+import { FRAME_MS, frameTime, SAMPLE_RATE, type Frame } from '../realtime/frame';
 import { Control, type WorkerInit } from '../realtime/protocol';
 import { FrameRing } from '../realtime/ring';
 import type { SchedRequest } from '../realtime/sched';
@@ -24,6 +23,7 @@ import type { FrameSink } from '../sinks/sink';
 import { UserError } from '../util/duration';
 import type { PartnerStatus, RunContext } from './context';
 import { startAudioThread, type AudioThread } from './audio-thread';
+import type { MeetingEvents } from './events';
 import { GapDetector } from './gaps';
 import { buildSummary, threadSummary, type RunSummary, type ThreadSummary } from './summary';
 
@@ -43,6 +43,8 @@ export interface RunOptions {
   logging: Logging;
   /** Sinks made by the caller (recorder, partners...), fed every frame. */
   sinks: FrameSink[];
+  /** Where every event goes; the caller's own sinks may report into it too (partner gaps, disk overruns). */
+  events: MeetingEvents;
   /** Extra control-plane services (metrics, heartbeat), started once the context exists. */
   services?: (ctx: RunContext) => Promise<Array<() => Promise<void> | void>>;
   partnerStatus?: () => PartnerStatus[];
@@ -80,10 +82,8 @@ export async function runMeeting(o: RunOptions): Promise<{ summary: RunSummary; 
   let fatal: UserError | undefined;
   let stopRequested = false;
 
-  const gaps = new GapDetector((e: MeetingEvent) => {
-    log.warn({ event: e }, `${e.kind} at ${e.t.toFixed(2)} s (${e.durationMs} ms)`);
-    for (const s of o.sinks) s.event?.(e);
-  });
+  o.events.recordTo(o.sinks);
+  const gaps = new GapDetector(o.events.report);
 
   // ---- the audio thread ----
   let audio: AudioThread;
@@ -105,14 +105,10 @@ export async function runMeeting(o: RunOptions): Promise<{ summary: RunSummary; 
     o.input.kind === 'stdin'
       ? undefined
       : new IngestSupervisor(o.input, inputPath, o.channels, log.child({ module: 'ingest' }), {
-          position: () => (o.input.paced ? stats.get(Stat.Frames) * 0.02 : stats.get(Stat.InputBytes) / (96_000 * o.channels)),
-          onRestart: ({ attempt, reason, delayMs }) => {
-            const t = stats.get(Stat.Frames) * 0.02;
-            log.warn({ attempt, reason, delayMs }, 'ingest died; restarting');
-            const e: MeetingEvent = { t, kind: 'ingest_restart', durationMs: 0, frames: 0, detail: { attempt, reason } };
-            gaps.counts.ingest_restart = (gaps.counts.ingest_restart ?? 0) + 1;
-            for (const s of o.sinks) s.event?.(e);
-          },
+          // Paced: where the timeline is now. Unpaced: how far into the source we have read (s16le bytes).
+          position: () => (o.input.paced ? frameTime(stats.get(Stat.Frames)) : stats.get(Stat.InputBytes) / (SAMPLE_RATE * 2 * o.channels)),
+          onRestart: ({ attempt, reason, delayMs }) =>
+            o.events.report({ t: frameTime(stats.get(Stat.Frames)), kind: 'ingest_restart', durationMs: 0, frames: 0, detail: { attempt, reason, delayMs } }),
           onEnd: () => audio.inputEnded(),
           onFatal: (err) => {
             fatal = err;
@@ -132,7 +128,7 @@ export async function runMeeting(o: RunOptions): Promise<{ summary: RunSummary; 
     partners: () => o.partnerStatus?.() ?? [],
     log: () => o.logging.stats(),
     eventLoopDelay: loopDelay,
-    eventCounts: () => gaps.counts,
+    eventCounts: () => o.events.counts,
     ready: () => stats.get(Stat.Frames) > 0,
     healthy: () => {
       const last = stats.get(Stat.LastInputFrameNs);
@@ -185,7 +181,6 @@ export async function runMeeting(o: RunOptions): Promise<{ summary: RunSummary; 
   }
   drain();
   gaps.flush();
-  ingest?.stop();
 
   // ---- finalise ----
   process.off('SIGINT', onSigint);
