@@ -20,7 +20,7 @@ export interface MainThreadAudio {
 
 export function runOnMainThread(init: WorkerInit): MainThreadAudio {
   const loop = new AudioLoop(new FrameRing(init.ring, init.ringShape), new RtStats(init.stats), init.loop);
-  const input = new InputPump(init.inputPath, init.inputIsFifo);
+  const input = new InputPump(init.inputPath);
   const now = () => Number(process.hrtime.bigint());
   let finish!: (frames: number) => void;
   const done = new Promise<number>((resolve) => (finish = resolve));

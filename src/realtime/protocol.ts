@@ -21,7 +21,6 @@ export interface WorkerInit {
   strict: boolean;
   /** A FIFO that ingest (ffmpeg) writes into, or '-' for raw input on stdin. */
   inputPath: string;
-  inputIsFifo: boolean;
   /** Stop after this many frames (--duration); 0 for no limit. */
   maxFrames: number;
 }

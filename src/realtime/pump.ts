@@ -13,16 +13,18 @@ const PIPE_BYTES = 1 << 20;
 export class InputPump {
   readonly fd: number;
   private readonly buf = Buffer.alloc(64 * 1024);
-  private readonly isFifo: boolean;
   private readonly pollIn = native().pollIn;
 
-  /** `path` '-' is our stdin (a pipe, socket or file), used as it is. */
-  constructor(path: string, isFifo: boolean) {
-    // A FIFO is held open read-write so that an ingest restart never shows us EOF.
-    this.fd = path === '-' ? 0 : openSync(path, isFifo ? constants.O_RDWR : constants.O_RDONLY);
-    this.isFifo = isFifo;
-    // Only our own FIFO: stdin's pipe belongs to the producer (a capture device's buffer is the device's size).
-    if (isFifo) native().setPipeSize(this.fd, PIPE_BYTES);
+  /** `path` is the ingest FIFO, or '-' for our stdin (a pipe, socket or file), used as it is. */
+  constructor(path: string) {
+    if (path === '-') {
+      // stdin's pipe belongs to the producer: a capture device's buffer is the device's size.
+      this.fd = 0;
+      return;
+    }
+    // Our FIFO is held open read-write, so that an ingest restart never shows us EOF.
+    this.fd = openSync(path, constants.O_RDWR);
+    native().setPipeSize(this.fd, PIPE_BYTES);
   }
 
   /**
@@ -32,7 +34,7 @@ export class InputPump {
   pump(loop: AudioLoop, nowNs: number): boolean {
     do {
       const n = readSync(this.fd, this.buf, 0, this.buf.length, null);
-      if (n === 0) return this.isFifo;
+      if (n === 0) return false; // only stdin can reach EOF
       loop.input(this.buf, n, nowNs);
     } while (this.pollIn(this.fd, 0));
     return true;

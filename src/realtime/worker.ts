@@ -30,7 +30,7 @@ function main(): void {
   // Unpaced input has no wall clock to keep: let a full ring push back on ffmpeg (through the pipe)
   // instead of dropping frames. One read can bring 34 frames, so keep that much room.
   const roomFrames = init.loop.paced ? 0 : 40;
-  const input = new InputPump(init.inputPath, init.inputIsFifo);
+  const input = new InputPump(init.inputPath);
   post({ type: 'ready', thread: sched.thread, refused: sched.refused });
   const { pollIn } = native();
   const stall = testStall();

@@ -73,7 +73,6 @@ export async function runMeeting(o: RunOptions): Promise<{ summary: RunSummary; 
     sched: o.sched,
     strict: o.strict,
     inputPath,
-    inputIsFifo: !!fifo,
     maxFrames: o.durationMs ? Math.round(o.durationMs / FRAME_MS) : 0,
   };
 
