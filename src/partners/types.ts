@@ -37,6 +37,17 @@ export type Parsed =
   | { kind: 'error'; message: string }
   | { kind: 'other'; type: string };
 
+/** A partner's JSON text message, or undefined when it is not JSON. */
+export function partnerJson(text: string): Record<string, any> | undefined {
+  try {
+    return JSON.parse(text) as Record<string, any>;
+  } catch {
+    return undefined;
+  }
+}
+
+export const unparseable = (): Parsed[] => [{ kind: 'error', message: 'unparseable message from the partner' }];
+
 export interface Adapter {
   readonly provider: Provider;
   /** Audio the partner takes: sample rate, channels, codec. */

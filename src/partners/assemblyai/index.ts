@@ -5,7 +5,7 @@
  * (the server closes 3007 otherwise), and Terminate at the end, answered by
  * Termination. Turn words carry times in milliseconds.
  */
-import { withParams, type Adapter, type Parsed, type PartnerSpec } from '../types';
+import { partnerJson, unparseable, withParams, type Adapter, type Parsed, type PartnerSpec } from '../types';
 
 interface AaiWord {
   text: string;
@@ -44,12 +44,8 @@ export function assemblyaiAdapter(spec: PartnerSpec): Adapter {
  * formatted one is the final, the raw one counts as interim.
  */
 export function parseAssemblyai(text: string, formatTurns = false): Parsed[] {
-  let m: Record<string, any>;
-  try {
-    m = JSON.parse(text);
-  } catch {
-    return [{ kind: 'error', message: 'unparseable message from the partner' }];
-  }
+  const m = partnerJson(text);
+  if (!m) return unparseable();
   switch (m.type) {
     case 'Begin':
       return [{ kind: 'session', id: String(m.id) }];

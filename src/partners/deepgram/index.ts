@@ -5,7 +5,7 @@
  * when no audio flows (the server closes 1011 NET-0001 after 10 s), and
  * CloseStream at the end, answered by a final Metadata before the close.
  */
-import { withParams, type Adapter, type Parsed, type PartnerSpec } from '../types';
+import { partnerJson, unparseable, withParams, type Adapter, type Parsed, type PartnerSpec } from '../types';
 
 interface DgWord {
   word: string;
@@ -48,12 +48,8 @@ export function deepgramAdapter(spec: PartnerSpec): Adapter {
 }
 
 export function parseDeepgram(text: string): Parsed[] {
-  let m: Record<string, any>;
-  try {
-    m = JSON.parse(text);
-  } catch {
-    return [{ kind: 'error', message: 'unparseable message from the partner' }];
-  }
+  const m = partnerJson(text);
+  if (!m) return unparseable();
   switch (m.type) {
     case 'Results': {
       const alt = m.channel?.alternatives?.[0] ?? {};
