@@ -116,7 +116,7 @@ export async function main(argv: string[]): Promise<number> {
       sinks,
       events,
       services: async (ctx) => {
-        const ops = await startOps(values, ctx, logging.logger.child({ module: 'ops' }));
+        const ops = await startOps(values, ctx, moduleLogger(logging, 'ops'));
         return [() => ops.close()];
       },
       partnerStatus: () => partners.map((p) => p.status()),

@@ -10,7 +10,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { IngestFifo } from '../ingest/fifo';
 import { IngestSupervisor } from '../ingest/supervisor';
 import type { SourceSpec } from '../ingest/spec';
-import type { Logging } from '../logging';
+import { moduleLogger, type Logging } from '../logging';
 import { native } from '../native';
 import { readThread } from '../ops/proc';
 import type { AudioLoopOptions } from '../realtime/audio-loop';
@@ -103,7 +103,7 @@ export async function runMeeting(o: RunOptions): Promise<{ summary: RunSummary; 
   const ingest =
     o.input.kind === 'stdin'
       ? undefined
-      : new IngestSupervisor(o.input, inputPath, o.channels, log.child({ module: 'ingest' }), {
+      : new IngestSupervisor(o.input, inputPath, o.channels, moduleLogger(o.logging, 'ingest'), {
           // Paced: where the timeline is now. Unpaced: how far into the source we have read (s16le bytes).
           position: () => (o.input.paced ? frameTime(stats.get(Stat.Frames)) : stats.get(Stat.InputBytes) / (SAMPLE_RATE * 2 * o.channels)),
           onRestart: ({ attempt, reason, delayMs }) =>
