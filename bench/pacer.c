@@ -5,15 +5,23 @@
  * Like a device it never waits for its reader: a period that finds the pipe
  * full is dropped and counted (an overrun). At exit it prints its own lateness
  * (how late each write was) and the drops to stderr as JSON, so the source's
- * jitter is shown beside the worker's.
+ * jitter is shown beside the worker's. It prepares itself as cyclictest does
+ * (mlockall, and /dev/cpu_dma_latency held at 0 so that idle CPUs poll rather
+ * than halt: in a VM a halted vCPU takes milliseconds to wake), so the source
+ * is as steady as the floor it is compared with.
  *
- *   pacer SECONDS CPU
+ * With a third argument it also writes each period's write time (CLOCK_MONOTONIC
+ * ns, one per line) to that file, so the reader's own wake-up latency can be
+ * told apart from this source's jitter.
+ *
+ *   pacer SECONDS CPU [TIMES_FILE]
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
 #include <sched.h>
+#include <sys/mman.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -34,10 +42,13 @@ int main(int argc, char **argv) {
   sched_setaffinity(0, sizeof set, &set);
   struct sched_param sp = {.sched_priority = 50};
   if (sched_setscheduler(0, SCHED_FIFO, &sp)) fprintf(stderr, "pacer: no SCHED_FIFO, timing is best effort\n");
+  if (mlockall(MCL_CURRENT | MCL_FUTURE)) fprintf(stderr, "pacer: no mlockall, page faults may add jitter\n");
+  int qos = open("/dev/cpu_dma_latency", O_WRONLY), zero = 0;
+  if (qos < 0 || write(qos, &zero, sizeof zero) != sizeof zero) fprintf(stderr, "pacer: /dev/cpu_dma_latency not writable, idle CPUs may wake slowly\n");
   signal(SIGPIPE, SIG_IGN); /* a closed reader ends the loop (EPIPE), and the figures still print */
   fcntl(1, F_SETFL, fcntl(1, F_GETFL) | O_NONBLOCK);
   int periods = seconds * 50 + 25, drops = 0;
-  int64_t *late = calloc(periods, sizeof *late);
+  int64_t *late = calloc(periods, sizeof *late), *wrote = calloc(periods, sizeof *wrote);
   int16_t pcm[960];
   struct timespec t, now;
   clock_gettime(CLOCK_MONOTONIC, &t);
@@ -49,10 +60,17 @@ int main(int argc, char **argv) {
     clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &t, NULL);
     clock_gettime(CLOCK_MONOTONIC, &now);
     late[k] = (now.tv_sec - t.tv_sec) * 1000000000LL + (now.tv_nsec - t.tv_nsec);
+    wrote[k] = now.tv_sec * 1000000000LL + now.tv_nsec;
     if (write(1, pcm, sizeof pcm) < 0) {
       if (errno != EAGAIN) break; /* the reader finished (--duration) */
       drops++;
+      wrote[k] = -1;
     }
+  }
+  if (argc > 3) {
+    FILE *f = fopen(argv[3], "w");
+    for (int i = 0; f && i < k; i++) fprintf(f, "%lld\n", (long long)wrote[i]);
+    if (f) fclose(f);
   }
   qsort(late, k, sizeof *late, cmp);
   if (k > 0)

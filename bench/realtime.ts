@@ -3,15 +3,17 @@
  *
  * Frame lateness of the audio worker (p50/p99/p99.9/max and deadline misses)
  * for a real `earshot run`, idle and with 3 CPU hogs pinned to the audio core,
- * with and without --rt-nice -10; beside cyclictest (Debian rt-tests) run
- * with the same period (20 ms), core, policy, nice and load: the floor of
- * what any thread on this host can get.
+ * with no priority, with --rt-nice -10 and with --rt-policy fifo:50; beside
+ * cyclictest (Debian rt-tests) run with the same period (20 ms), core, policy,
+ * nice and load: the floor of what any thread on this host can get.
  *
  * The input is raw PCM on stdin from bench/pacer.c (compiled here with cc), a
- * SCHED_FIFO writer on the other CPU using cyclictest's own timing method, so
- * that the lateness measured is the audio worker's: through ffmpeg's arealtime
- * pacing, or a pacer in JS, the source's own jitter would dominate. The
- * pacer's lateness is printed too: the worker cannot be earlier than its input.
+ * SCHED_FIFO writer on the other CPU using cyclictest's own timing method and
+ * preparation (mlockall, /dev/cpu_dma_latency held at 0 for the whole run, so
+ * the worker runs in the same conditions cyclictest makes for itself): through
+ * ffmpeg's arealtime pacing, or a pacer in JS, the source's own jitter would
+ * dominate. The pacer's lateness is printed too: the worker cannot be earlier
+ * than its input.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -34,50 +36,109 @@ function build(name: string): string {
   return bin;
 }
 
-/** The same pacer into the bare C poll reader: the floor for a pipe-woken thread here. */
-async function pollReader(pacer: string, reader: string, nice: number | undefined): Promise<Quantiles> {
-  const source = spawn(pacer, [String(SEC), String(CPU === 0 ? 1 : 0)], { stdio: ['ignore', 'pipe', 'ignore'] });
-  const cmd = nice === undefined ? [reader, String(SEC), String(CPU)] : ['nice', '-n', String(nice), reader, String(SEC), String(CPU)];
-  const run = spawn(cmd[0]!, cmd.slice(1), { stdio: [source.stdout!, 'pipe', 'inherit'] });
-  source.stdout!.destroy();
-  let out = '';
-  run.stdout!.on('data', (d) => (out += d));
-  await new Promise((resolve) => run.on('close', resolve));
-  source.kill();
-  return JSON.parse(out) as Quantiles;
+/** One way of prioritising the audio thread, as earshot's flags and as a wrapper for the C programs. */
+interface Priority {
+  label: string;
+  flags: string[];
+  /** Runs a C program with the same nice or policy (nice(1), chrt(1)). */
+  wrap: string[];
+  /** cyclictest's own policy flags. */
+  cyclictest: string[];
 }
+
+const PRIORITIES: Priority[] = [
+  { label: 'none', flags: [], wrap: [], cyclictest: ['--policy=other', '-p', '0'] },
+  { label: 'nice -10', flags: ['--rt-nice', '-10'], wrap: ['nice', '-n', '-10'], cyclictest: ['--policy=other', '-p', '0'] },
+  { label: 'fifo:50', flags: ['--rt-policy', 'fifo:50'], wrap: ['chrt', '-f', '50'], cyclictest: ['--policy=fifo', '-p', '50'] },
+];
 
 type Quantiles = { p50: number; p99: number; p999: number; max: number };
 type SourceFigures = Quantiles & { drops: number };
 
-async function earshot(pacer: string, nice: number | undefined): Promise<{ s: RunSummary; source: SourceFigures }> {
-  const dir = mkdtempSync(join(tmpdir(), 'earshot-bench-rt-'));
-  const sourceCpu = CPU === 0 ? 1 : 0;
-  const source = spawn(pacer, [String(SEC), String(sourceCpu)], { stdio: ['ignore', 'pipe', 'pipe'] });
+function quantiles(values: number[]): Quantiles {
+  const v = values.slice().sort((a, b) => a - b);
+  return { p50: quantile(v, 0.5), p99: quantile(v, 0.99), p999: quantile(v, 0.999), max: v[v.length - 1] ?? NaN };
+}
+
+/** Frames before this are the start-up backlog (the reader starts after the pacer): not timed. */
+const SKIP_FRAMES = 50;
+
+/**
+ * Wake-up latency in ms: when each frame reached its reader minus when the pacer wrote its
+ * last sample. Frame k of the reader is the pacer's period k (both count from the pipe's
+ * first byte, and the pacer dropped nothing).
+ */
+function wakeLatency(arrivals: Map<number, number>, writes: number[]): Quantiles {
+  const lat: number[] = [];
+  for (const [k, t] of arrivals) if (k >= SKIP_FRAMES && writes[k]! > 0) lat.push((t - writes[k]!) / 1e6);
+  return quantiles(lat);
+}
+
+/** Starts the pacer on the other CPU; `done` gives its own lateness and each period's write time. */
+function startPacer(pacer: string, dir: string) {
+  const times = join(dir, 'pacer-writes.txt');
+  const source = spawn(pacer, [String(SEC), String(CPU === 0 ? 1 : 0), times], { stdio: ['ignore', 'pipe', 'pipe'] });
   let jitter = '';
   source.stderr!.on('data', (d) => (jitter += d));
-  const sourceDone = new Promise((resolve) => source.on('close', resolve));
-  const args = [CLI, 'run', '--input', '-', '--duration', `${SEC}s`, '--record', dir, '--rt-cpus', String(CPU), '--log-sink', 'null'];
-  if (nice !== undefined) args.push('--rt-nice', String(nice));
-  const run = spawn(process.execPath, args, { stdio: [source.stdout!, 'ignore', 'pipe'] });
-  source.stdout!.destroy(); // the child has the read end now; ours would keep the pipe open after it exits
+  const done = new Promise<{ figures: SourceFigures; writes: number[] }>((resolve) =>
+    source.on('close', () => resolve({
+      figures: JSON.parse(jitter.trim().split('\n').pop()!) as SourceFigures,
+      writes: readFileSync(times, 'utf8').trim().split('\n').map(Number),
+    })));
+  return { stdout: source.stdout!, done };
+}
+
+/** The same pacer into the bare C poll reader: the floor for a pipe-woken thread here. */
+async function pollReader(pacer: string, reader: string, prio: Priority): Promise<Quantiles> {
+  const dir = mkdtempSync(join(tmpdir(), 'earshot-bench-rt-'));
+  const source = startPacer(pacer, dir);
+  const cmd = [...prio.wrap, reader, String(SEC), String(CPU)];
+  const run = spawn(cmd[0]!, cmd.slice(1), { stdio: [source.stdout, 'pipe', 'inherit'] });
+  source.stdout.destroy();
+  let out = '';
+  run.stdout!.on('data', (d) => (out += d));
+  await new Promise((resolve) => run.on('close', resolve));
+  const { writes } = await source.done; // it stops at its first failed write
+  rmSync(dir, { recursive: true, force: true });
+  const arrivals = new Map(out.trim().split('\n').map((line, k) => [k, Number(line)] as [number, number]));
+  return wakeLatency(arrivals, writes);
+}
+
+interface EarshotFigures {
+  s: RunSummary;
+  wake: Quantiles;
+  source: SourceFigures;
+}
+
+async function earshot(pacer: string, prio: Priority): Promise<EarshotFigures> {
+  const dir = mkdtempSync(join(tmpdir(), 'earshot-bench-rt-'));
+  const source = startPacer(pacer, dir);
+  const args = [CLI, 'run', '--input', '-', '--duration', `${SEC}s`, '--record', dir, '--rt-cpus', String(CPU), '--log-sink', 'null', ...prio.flags];
+  const frameTimes = join(dir, 'frame-times.txt');
+  const run = spawn(process.execPath, args, { stdio: [source.stdout, 'ignore', 'pipe'], env: { ...process.env, EARSHOT_BENCH_FRAME_TIMES: frameTimes } });
+  source.stdout.destroy(); // the child has the read end now; ours would keep the pipe open after it exits
   let stderr = '';
   run.stderr!.on('data', (d) => (stderr += d));
   const code = await new Promise((resolve) => run.on('close', resolve));
-  await sourceDone; // it stops at its first failed write
+  const { figures, writes } = await source.done;
   if (code !== 0) throw new Error(`earshot run failed: ${stderr}`);
   const s = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as RunSummary;
+  const arrivals = new Map(readFileSync(frameTimes, 'utf8').trim().split('\n').map((line) => {
+    const [seq, ns] = line.split(' ').map(Number);
+    return [seq!, ns!] as [number, number];
+  }));
   rmSync(dir, { recursive: true, force: true });
-  return { s, source: JSON.parse(jitter.trim().split('\n').pop()!) as SourceFigures };
+  return { s, wake: wakeLatency(arrivals, writes), source: figures };
 }
 
 /** cyclictest's wake-up latency on the same core and period, in ms. */
-function cyclictest(nice: number | undefined): Quantiles | undefined {
+function cyclictest(prio: Priority): Quantiles | undefined {
   if (!have('cyclictest')) return undefined;
-  const args = ['-q', '-m', '-D', `${SEC}s`, '-i', '20000', '-a', String(CPU), '-t', '1', '--policy=other', '-p', '0', '-h', '100000'];
-  const cmd = nice === undefined ? 'cyclictest' : 'nice';
+  const args = ['-q', '-m', '-D', `${SEC}s`, '-i', '20000', '-a', String(CPU), '-t', '1', ...prio.cyclictest, '-h', '100000'];
+  // FIFO is cyclictest's own flag; nice comes from nice(1) as for the others.
+  const cmd = prio.wrap[0] === 'nice' ? [...prio.wrap, 'cyclictest', ...args] : ['cyclictest', ...args];
   // The histogram alone is ~1.4 MB of text: spawnSync's default 1 MB buffer would cut off the summary.
-  const r = spawnSync(cmd, nice === undefined ? args : ['-n', String(nice), 'cyclictest', ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const r = spawnSync(cmd[0]!, cmd.slice(1), { encoding: 'utf8', maxBuffer: 1 << 26 });
   const samples: number[] = [];
   for (const line of r.stdout.split('\n')) {
     const m = /^(\d{6})\s+(\d+)/.exec(line);
@@ -93,44 +154,47 @@ const pacer = build('pacer');
 const reader = build('poll-reader');
 const rows: Array<Record<string, string | number>> = [];
 for (const load of ['idle', '3 hogs on cpu ' + CPU]) {
-  for (const nice of [undefined, -10]) {
+  for (const prio of PRIORITIES) {
     const stop = load === 'idle' ? () => {} : startHogs(3, CPU, SEC * 3 + 30);
     try {
-      const { s, source } = await earshot(pacer, nice);
-      const floor = await pollReader(pacer, reader, nice);
-      const c = cyclictest(nice);
+      const { s, wake, source } = await earshot(pacer, prio);
+      const floor = await pollReader(pacer, reader, prio);
+      const c = cyclictest(prio);
       rows.push({
         load,
-        'rt-nice': nice ?? 0,
-        'earshot p50': fmt(s.latenessMs.p50),
+        priority: prio.label,
+        'lateness p50': fmt(s.latenessMs.p50),
         p99: fmt(s.latenessMs.p99),
-        'p99.9': fmt(s.latenessMs.p999),
         max: fmt(s.latenessMs.max),
         misses: s.deadlineMisses,
         dropouts: s.dropouts,
         'source p99': fmt(source.p99),
-        'source drops': source.drops,
-        'C reader p99': fmt(floor.p99),
-        'vs C': fmt(s.latenessMs.p99 / Math.max(floor.p99, 0.001), 2),
-        'cyclictest p50': c ? fmt(c.p50) : 'n/a',
+        'wake p50': fmt(wake.p50),
+        'wake p99': fmt(wake.p99),
+        'p99.9': fmt(wake.p999),
+        'C wake p99': fmt(floor.p99),
+        'ct p50': c ? fmt(c.p50) : 'n/a',
         'ct p99': c ? fmt(c.p99) : 'n/a',
         'ct p99.9': c ? fmt(c.p999) : 'n/a',
         'ct max': c ? fmt(c.max) : 'n/a',
-        'vs ct': c ? fmt(s.latenessMs.p99 / Math.max(c.p99, 0.001), 2) : 'n/a',
+        'wake/ct': c ? fmt(wake.p99 / Math.max(c.p99, 0.001), 2) : 'n/a',
+        'late/ct': c ? fmt(s.latenessMs.p99 / Math.max(c.p99, 0.001), 2) : 'n/a',
       });
     } finally {
       stop();
     }
   }
 }
-console.log(`frame lateness (ms) over ${SEC} s runs; audio thread and cyclictest on cpu ${CPU}, 20 ms period, SCHED_OTHER; source: SCHED_FIFO C pacer on the other cpu (its own write lateness: source p99)`);
+console.log(`${SEC} s runs, ms; the audio thread and cyclictest on cpu ${CPU}, 20 ms period; the source is a SCHED_FIFO C pacer on the other cpu.`);
 console.log(table(rows));
-const target = rows.filter((r) => r['rt-nice'] === -10);
-const met = (col: string) => target.every((r) => r.misses === 0 && (r[col] === 'n/a' || Number(r[col]) <= 2));
-console.log(`vs C: earshot p99 / the bare C poll reader's p99 on the same pipe, CPU, nice and load (the like-for-like floor);`);
-console.log(`vs ct: earshot p99 / cyclictest's p99 (timer wake-ups, which in this VM are far tighter than pipe wake-ups)`);
-console.log(`target (rt-nice -10: p99 within 2x of cyclictest, no deadline miss): ${met('vs ct') ? 'MET' : 'NOT MET'}`);
-console.log(`like-for-like (rt-nice -10: p99 within 2x of the C poll reader, no deadline miss): ${met('vs C') ? 'MET' : 'NOT MET'}`);
+console.log(`lateness: earshot's own figure (summary.json): each frame against its deadline on the sample clock, so the source's jitter (source p99) is in it;`);
+console.log(`wake: when a frame reached the audio thread minus when the pacer wrote it (after the first second): the thread's own wake-up latency, what cyclictest (ct) measures for a timer;`);
+console.log(`C wake: the same for the bare C poll(2) reader on the same pipe, cpu, priority and load (the floor for a pipe-woken thread here).`);
+for (const label of ['nice -10', 'fifo:50']) {
+  const target = rows.filter((r) => r.priority === label);
+  const met = (col: string) => target.every((r) => r.misses === 0 && (r[col] === 'n/a' || Number(r[col]) <= 2));
+  console.log(`target with ${label} (p99 within 2x of cyclictest's, no deadline miss): wake ${met('wake/ct') ? 'MET' : 'NOT MET'}, lateness ${met('late/ct') ? 'MET' : 'NOT MET'}`);
+}
 }
 
 void main();

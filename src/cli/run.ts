@@ -11,6 +11,7 @@ import { parsePolicy, type SchedRequest } from '../realtime/sched';
 import { MeetingEvents } from '../run/events';
 import { runMeeting } from '../run/pipeline';
 import { RECORDING_FILES, Recorder } from '../sinks/recorder';
+import { FrameTimesSink } from '../sinks/frame-times';
 import type { FrameSink } from '../sinks/sink';
 import { parseCpuList, parseDuration, UserError } from '../util/duration';
 
@@ -104,6 +105,7 @@ export async function main(argv: string[]): Promise<number> {
       onEvent: events.report,
     });
     sinks.push(...partners);
+    if (process.env.EARSHOT_BENCH_FRAME_TIMES) sinks.push(new FrameTimesSink(process.env.EARSHOT_BENCH_FRAME_TIMES));
     const { summary, exitCode, error } = await runMeeting({
       input,
       channels,
