@@ -6,6 +6,7 @@
  */
 import type { DetectKind } from '../src/detect/analyze';
 import { mulberry32 } from '../src/util/prng';
+import { clickOracleZ, spliceOracleZ } from './detect-oracle';
 
 export interface TruthEvent {
   kind: DetectKind;
@@ -15,6 +16,8 @@ export interface TruthEvent {
   end: number;
   /** Clicks: peak level in dB re the local RMS; splices: milliseconds lost (for breakdowns). */
   size?: number;
+  /** Clicks and splices: matched-filter SNR against the clean source's own model (see detect-oracle). */
+  oracleZ?: number;
 }
 
 /** Spacing between injected events: wider than every matching tolerance and every event. */
@@ -82,11 +85,15 @@ export function inject(src: Float32Array, fs: number, seed: number): Injected {
         const sign = rand() < 0.5 ? -1 : 1;
         const start = o;
         copy(w);
+        const pulse: number[] = [];
         for (let k = 0; k < w; k++) {
           const shape = k === Math.floor(w / 2) ? 1 : 0.5 + 0.5 * rand();
-          out[start + k] = clamp(out[start + k] + sign * amp * shape);
+          const before = out[start + k];
+          out[start + k] = clamp(before + sign * amp * shape);
+          pulse.push(out[start + k] - before);
         }
-        truth.push({ kind: 'click', variant: `click`, start, end: start + w, size: db });
+        const oracleZ = clickOracleZ(src, fs, i - w, pulse);
+        truth.push({ kind: 'click', variant: `click`, start, end: start + w, size: db, oracleZ });
         break;
       }
       case 'dropout':
@@ -110,8 +117,9 @@ export function inject(src: Float32Array, fs: number, seed: number): Injected {
       case 'splice':
       case 'splice-grid': {
         const d = Math.max(1, ms(1 + rand() * 19));
+        const oracleZ = spliceOracleZ(src, fs, i, d);
         i += d;
-        truth.push({ kind: 'discontinuity', variant: kind, start: o, end: o, size: (d * 1000) / fs });
+        truth.push({ kind: 'discontinuity', variant: kind, start: o, end: o, size: (d * 1000) / fs, oracleZ });
         break;
       }
       case 'repeat-insert':

@@ -19,6 +19,8 @@ export interface Interval {
   variant?: string;
   /** Clicks: dB re local RMS; splices: ms lost (for the recall-by-size breakdown). */
   size?: number;
+  /** Clicks: matched-filter SNR against the clean source (see detect-oracle). */
+  oracleZ?: number;
 }
 
 export interface Tally {

@@ -73,7 +73,7 @@ function withoutPreexisting(found: DetectEvent[], pre: Interval[]): { kept: Dete
 }
 
 function toIntervals(truth: TruthEvent[], fs: number): Interval[] {
-  return truth.map((t) => ({ kind: t.kind, startSec: t.start / fs, endSec: t.end / fs, variant: t.variant, size: t.size }));
+  return truth.map((t) => ({ kind: t.kind, startSec: t.start / fs, endSec: t.end / fs, variant: t.variant, size: t.size, oracleZ: t.oracleZ }));
 }
 
 function pct(v: number): string {
@@ -112,6 +112,7 @@ function main(): void {
   const perSet = new Map<string, Tally>();
   const variants = new Map<string, { n: number; hit: number }>();
   const bySize = new Map<string, { n: number; hit: number }>();
+  const byOracle = new Map<string, { n: number; hit: number }>();
   let injectedOnPre = 0;
   // --verbose: why each missed click/splice was missed (the tests its nearest candidate failed).
   const whyMissed = new Map<string, number>();
@@ -137,6 +138,15 @@ function main(): void {
       v.n++;
       if (!missedSet.has(t)) v.hit++;
       variants.set(t.variant!, v);
+      if (t.oracleZ !== undefined) {
+        const edges = [0, 5, 10, 20, 40, Infinity];
+        const k = edges.findIndex((e) => t.oracleZ! < e) - 1;
+        const key = `${t.kind === 'click' ? 'click' : 'splice'} oracle z ${edges[k]}..${edges[k + 1] === Infinity ? '' : edges[k + 1]}`;
+        const b = byOracle.get(key) ?? { n: 0, hit: 0 };
+        b.n++;
+        if (!missedSet.has(t)) b.hit++;
+        byOracle.set(key, b);
+      }
       if (t.size === undefined) continue;
       const key = t.kind === 'click' ? `click ${bucket(t.size, 5, -10, 20)} dB` : `splice ${bucket(t.size, 5, 0, 20)} ms lost`;
       const b = bySize.get(key) ?? { n: 0, hit: 0 };
@@ -188,6 +198,12 @@ function main(): void {
   console.log('recall by size (clicks: level re the local 20 ms RMS; splices: audio removed):');
   const order = (k: string) => (k.startsWith('click') ? 0 : 1000) + parseFloat(k.split(' ')[1]);
   for (const [v, { n, hit }] of [...bySize].sort((p, q) => order(p[0]) - order(q[0]))) {
+    console.log(`  ${v.padEnd(26)} ${String(hit).padStart(5)}/${String(n).padEnd(5)} ${pct(hit / n)}%`);
+  }
+
+  console.log('recall by oracle z (an event\'s matched-filter SNR against the clean source\'s own model; ~5 is the least any search at 1 false event/min could find):');
+  const oracleOrder = (k: string) => (k.startsWith('click') ? 0 : 1000) + parseFloat(k.split(' ')[3]);
+  for (const [v, { n, hit }] of [...byOracle].sort((p, q) => oracleOrder(p[0]) - oracleOrder(q[0]))) {
     console.log(`  ${v.padEnd(26)} ${String(hit).padStart(5)}/${String(n).padEnd(5)} ${pct(hit / n)}%`);
   }
 
