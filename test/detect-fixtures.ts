@@ -4,10 +4,8 @@
  * compare against, and a seeded PRNG for the fuzzer.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { mulberry32 } from '../src/util/prng';
+import { tempDir } from './tmp';
 
 export type Enc = 'u8' | 's16' | 's24' | 's32' | 's64' | 'f32' | 'f64';
 export const BYTES: Record<Enc, number> = { u8: 1, s16: 2, s24: 3, s32: 4, s64: 8, f32: 4, f64: 8 };
@@ -29,7 +27,7 @@ export interface WavSpec {
 }
 
 export function tmpDir(prefix = 'earshot-detect-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  return tempDir(prefix);
 }
 
 /** Integer value of a sample in [-1, 1) for an integer encoding (as a BigInt for 64-bit). */

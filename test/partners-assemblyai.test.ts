@@ -4,18 +4,17 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MeetingEvent } from '../src/events';
 import { createPartnerSinks, parsePartnerSpecs } from '../src/partners';
 import { startEmulator } from '../src/partners/emulator';
 import { segmentAll } from '../src/partners/emulator/segmenter';
 import { drive, meeting, quietLogger, readLines, unmatched } from './partners-fixture';
+import { tempDir } from './tmp';
 
 const KEY = 'aai_test_key_9b7e51d2';
 process.env.EARSHOT_TEST_AAI_KEY = KEY;
-const tmp = () => mkdtempSync(join(tmpdir(), 'earshot-partners-'));
+const tmp = () => tempDir('earshot-partners-');
 
 function sinkFor(url: string, dir: string | undefined, events: MeetingEvent[], extra: Record<string, unknown> = {}) {
   const specs = parsePartnerSpecs({ partner: ['assemblyai'], 'partner-url': [url], 'partner-key-env': ['EARSHOT_TEST_AAI_KEY'] });

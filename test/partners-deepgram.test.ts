@@ -5,8 +5,6 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MeetingEvent } from '../src/events';
 import { createPartnerSinks, parsePartnerSpecs } from '../src/partners';
@@ -14,10 +12,11 @@ import { startEmulator } from '../src/partners/emulator';
 import { segmentAll } from '../src/partners/emulator/segmenter';
 import type { PartnerStream } from '../src/partners/stream';
 import { drive, meeting, quietLogger, readLines, unmatched } from './partners-fixture';
+import { tempDir } from './tmp';
 
 const KEY = 'dg_test_key_5f1c0ffee';
 process.env.EARSHOT_TEST_DG_KEY = KEY;
-const tmp = () => mkdtempSync(join(tmpdir(), 'earshot-partners-'));
+const tmp = () => tempDir('earshot-partners-');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 test('happy path: protocol-correct stream, finals on the meeting timeline', async () => {

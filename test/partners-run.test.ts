@@ -8,13 +8,13 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startEmulator } from '../src/partners/emulator';
 import { segmentAll } from '../src/partners/emulator/segmenter';
 import { CLI, ROOT } from '../src/paths';
 import { readLines, unmatched } from './partners-fixture';
+import { tempDir } from './tmp';
 
 const DG_KEY = 'run-dg-KEY-a1b2c3d4e5';
 const AAI_KEY = 'run-aai-KEY-f6e7d8c9';
@@ -22,7 +22,7 @@ const AAI_KEY = 'run-aai-KEY-f6e7d8c9';
 test('earshot run with two partners: transcripts, one clear error, no key anywhere', async () => {
   const dg = await startEmulator({ protocol: 'deepgram', key: DG_KEY });
   const aai = await startEmulator({ protocol: 'assemblyai', key: 'a-different-key' });
-  const dir = mkdtempSync(join(tmpdir(), 'earshot-run-partners-'));
+  const dir = tempDir('earshot-run-partners-');
   const wav = join(ROOT, 'samples', 'speech.wav');
   const args = [
     // Paced (as a live meeting is): --no-pace can outrun the main thread and drop frames

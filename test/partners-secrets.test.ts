@@ -6,14 +6,14 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { appendFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
 import { createPartnerSinks, parsePartnerSpecs } from '../src/partners';
 import { startEmulator } from '../src/partners/emulator';
 import { UserError } from '../src/util/duration';
 import { drive, meeting } from './partners-fixture';
+import { tempDir } from './tmp';
 
 const DG = 'dgKEY-7f3a9c1e55aa';
 const AAI = 'aaiKEY+/=42b8d0e6';
@@ -22,8 +22,9 @@ const BAD = 'wrongKEY-0c0ffee99';
 test('no key in any file of a run (logs at trace, transcripts, events, status, errors)', async () => {
   process.env.T_SEC_DG = DG;
   process.env.T_SEC_BAD = BAD;
-  const dir = mkdtempSync(join(tmpdir(), 'earshot-secrets-'));
-  writeFileSync(join(dir, '..', `aai-key-${process.pid}`), AAI + '\n');
+  const dir = tempDir('earshot-secrets-');
+  const keyFile = join(tempDir('earshot-secrets-key-'), 'aai-key'); // outside the run's folder, as a mounted secret is
+  writeFileSync(keyFile, AAI + '\n');
   const dg = await startEmulator({ protocol: 'deepgram', key: DG });
   const refused = await startEmulator({ protocol: 'deepgram', key: DG });
   const aai = await startEmulator({ protocol: 'assemblyai', key: AAI });
@@ -31,7 +32,7 @@ test('no key in any file of a run (logs at trace, transcripts, events, status, e
     partner: ['deepgram', 'deepgram', 'assemblyai'],
     'partner-url': [dg.url, refused.url, `${aai.url}?token=${encodeURIComponent(AAI)}`],
     'partner-key-env': ['T_SEC_DG', 'T_SEC_BAD', '-'],
-    'partner-key-file': ['-', '-', join(dir, '..', `aai-key-${process.pid}`)],
+    'partner-key-file': ['-', '-', keyFile],
   });
   const logPath = join(dir, 'earshot.log');
   const logger = pino({ level: 'trace' }, pino.destination({ dest: logPath, sync: true }));
