@@ -17,6 +17,10 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
+#ifndef P_PIDFD
+#define P_PIDFD 3 /* linux/wait.h; older glibc headers lack it */
+#endif
 #include <unistd.h>
 #include <node_api.h>
 
@@ -245,18 +249,68 @@ static napi_value get_rlimit(napi_env env, napi_callback_info info) {
  * worker sleeps here, in the kernel, until input arrives: the tightest wake-up
  * a thread can get, with no event loop in between. */
 static napi_value poll_in(napi_env env, napi_callback_info info) {
-  int32_t fd, timeout;
-  if (arg_int32(env, info, 0, &fd) || arg_int32(env, info, 1, &timeout)) {
-    napi_throw_type_error(env, "EINVAL", "pollIn(fd, timeoutMs): both must be integers");
+  size_t argc = 3;
+  napi_value argv[3];
+  int32_t fd, timeout, exit_fd = -1;
+  CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 2 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || napi_get_value_int32(env, argv[1], &timeout) != napi_ok ||
+      (argc > 2 && napi_get_value_int32(env, argv[2], &exit_fd) != napi_ok)) {
+    napi_throw_type_error(env, "EINVAL", "pollIn(fd, timeoutMs, exitFd?): integers");
     return NULL;
   }
-  struct pollfd p = {.fd = fd, .events = POLLIN};
+  struct pollfd p[2] = {{.fd = fd, .events = POLLIN}, {.fd = exit_fd, .events = POLLIN}};
   int r;
-  do r = poll(&p, 1, timeout); while (r < 0 && errno == EINTR);
+  do r = poll(p, exit_fd >= 0 ? 2 : 1, timeout); while (r < 0 && errno == EINTR);
   if (r < 0) return throw_errno(env, errno, "poll", NULL);
-  napi_value out;
-  CALL(env, napi_get_boolean(env, r > 0 && (p.revents & (POLLIN | POLLHUP)), &out));
-  return out;
+  int mask = 0;
+  if (r > 0 && (p[0].revents & (POLLIN | POLLHUP))) mask |= 1;
+  if (r > 0 && exit_fd >= 0 && (p[1].revents & (POLLIN | POLLHUP))) mask |= 2;
+  return js_int(env, mask);
+}
+
+/* pidfdOpen(pid): a pidfd (Linux 5.3+) that poll(2) sees readable when the
+ * process exits, so the audio worker learns of its ingest's end from the
+ * kernel, not from a main thread that may be busy. */
+static napi_value pidfd_open_js(napi_env env, napi_callback_info info) {
+  int32_t pid;
+  if (arg_int32(env, info, 0, &pid)) {
+    napi_throw_type_error(env, "EINVAL", "pidfdOpen(pid): pid must be an integer");
+    return NULL;
+  }
+  int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+  if (fd < 0) return throw_errno(env, errno, "pidfd_open", NULL);
+  return js_int(env, fd);
+}
+
+/* closeFd(fd): closes a descriptor opened here (Node warns when fs closes one
+ * it did not open in a worker). */
+static napi_value close_fd(napi_env env, napi_callback_info info) {
+  int32_t fd;
+  if (arg_int32(env, info, 0, &fd)) {
+    napi_throw_type_error(env, "EINVAL", "closeFd(fd): fd must be an integer");
+    return NULL;
+  }
+  if (close(fd) != 0) return throw_errno(env, errno, "close", NULL);
+  return NULL;
+}
+
+/* childExit(pidfd): -1 while the child runs, its exit code once it exited, or
+ * 128 + the signal that killed it; -2 when the kernel no longer knows (Node
+ * already reaped it). WNOWAIT leaves the child for Node's own reaping. */
+static napi_value child_exit(napi_env env, napi_callback_info info) {
+  int32_t fd;
+  if (arg_int32(env, info, 0, &fd)) {
+    napi_throw_type_error(env, "EINVAL", "childExit(pidfd): pidfd must be an integer");
+    return NULL;
+  }
+  siginfo_t si;
+  memset(&si, 0, sizeof si);
+  if (waitid(P_PIDFD, (id_t)fd, &si, WEXITED | WNOHANG | WNOWAIT) != 0) {
+    if (errno == ECHILD) return js_int(env, -2);
+    return throw_errno(env, errno, "waitid", NULL);
+  }
+  if (si.si_pid == 0) return js_int(env, -1);
+  return js_int(env, si.si_code == CLD_EXITED ? si.si_status : 128 + si.si_status);
 }
 
 /* setThreadName(name): the calling thread's name in /proc (comm, 15 bytes), so
@@ -301,6 +355,9 @@ static napi_value init(napi_env env, napi_value exports) {
       {"setPipeSize", NULL, set_pipe_size, NULL, NULL, NULL, napi_default, NULL},
       {"getPipeSize", NULL, get_pipe_size, NULL, NULL, NULL, napi_default, NULL},
       {"pollIn", NULL, poll_in, NULL, NULL, NULL, napi_default, NULL},
+      {"pidfdOpen", NULL, pidfd_open_js, NULL, NULL, NULL, napi_default, NULL},
+      {"childExit", NULL, child_exit, NULL, NULL, NULL, napi_default, NULL},
+      {"closeFd", NULL, close_fd, NULL, NULL, NULL, napi_default, NULL},
       {"mkfifo", NULL, mkfifo_js, NULL, NULL, NULL, napi_default, NULL},
       {"setThreadName", NULL, set_thread_name, NULL, NULL, NULL, napi_default, NULL},
       {"getRlimit", NULL, get_rlimit, NULL, NULL, NULL, napi_default, NULL},

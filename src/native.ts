@@ -19,7 +19,14 @@ export interface NativeHelper {
   setScheduler(policy: 0 | 1 | 2, priority: number): { policy: Policy; priority: number };
   setPipeSize(fd: number, bytes: number): number;
   getPipeSize(fd: number): number;
-  pollIn(fd: number, timeoutMs: number): boolean;
+  /** poll(2) for input on fd (bit 0) and, if given, an exit on a pidfd (bit 1); 0 on timeout. */
+  pollIn(fd: number, timeoutMs: number, exitFd?: number): number;
+  /** A pidfd for pid: readable once the process exits. */
+  pidfdOpen(pid: number): number;
+  /** A child's exit through its pidfd: -1 running, its exit code, 128 + signal, or -2 if already reaped. */
+  childExit(pidfd: number): number;
+  /** Closes a descriptor the helper opened (a pidfd). */
+  closeFd(fd: number): void;
   mkfifo(path: string): void;
   /** Names the calling thread in /proc (comm; at most 15 bytes are kept). */
   setThreadName(name: string): void;

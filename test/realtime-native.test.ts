@@ -4,6 +4,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { spawn } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import { native } from '../src/native';
@@ -108,10 +109,27 @@ test('setPipeSize grows a pipe and pollIn sees data', async () => {
     return { size, before, after };
   `);
   assert.is(error, undefined);
-  const r = result as { size: number; before: boolean; after: boolean };
+  const r = result as { size: number; before: number; after: number };
   assert.is(r.size, 1 << 20);
-  assert.is(r.before, false);
-  assert.is(r.after, true);
+  assert.is(r.before, 0);
+  assert.is(r.after, 1);
+});
+
+test('pidfdOpen + childExit tell a clean exit from a failure and a kill, and leave the child for Node to reap', async () => {
+  const n = native();
+  // Synchronous from spawn to childExit: Node's event loop cannot reap the children in between.
+  const codes = ['exit 0', 'exit 3', 'kill -9 $$'].map((script) => {
+    const child = spawn('sh', ['-c', script], { stdio: 'ignore' });
+    const fd = n.pidfdOpen(child.pid!);
+    const ready = n.pollIn(fd, 5000);
+    const code = n.childExit(fd);
+    n.closeFd(fd);
+    return { ready, code, exited: new Promise((resolve) => child.on('exit', (c, sig) => resolve(sig ?? c))) };
+  });
+  assert.equal(codes.map((c) => c.ready), [1, 1, 1], 'the pidfd is readable once the child exits');
+  assert.equal(codes.map((c) => c.code), [0, 3, 128 + 9]);
+  // WNOWAIT: Node still reaps them and sees the same endings.
+  assert.equal(await Promise.all(codes.map((c) => c.exited)), [0, 3, 'SIGKILL']);
 });
 
 test.run();

@@ -1,6 +1,7 @@
 /**
  * `earshot run` end to end, as a child process with the real ffmpeg: a clean
- * run, a stalled main thread (absorbed by the ring), a stalled worker
+ * run, a stalled main thread (absorbed by the ring, and at the file's end not
+ * taken for missing input), a stalled worker
  * (deadline misses at the right time), and an ffmpeg killed mid-meeting.
  */
 import { test } from 'uvu';
@@ -60,6 +61,22 @@ test('a 2 s stall of the main thread loses nothing: the ring absorbs it', async 
   assert.is(s.dropouts, 0);
   assert.is(s.egressOverruns, 0);
   assert.ok(Math.abs(seconds(decode(join(dir, 'audio.opus'))) - 7) <= 0.02);
+});
+
+test('a main thread stalled as the file ends adds no dropout: the worker sees ffmpeg exit cleanly itself', async () => {
+  const dir = tmp();
+  // 700 ms from 13.9 s: the main thread hears of ffmpeg's end ~0.6 s late, past the 100 ms conceal threshold.
+  const r = await runEarshot(['run', '--input', `file:${SPEECH}`, '--record', dir, '--log-sink', 'null'], {
+    EARSHOT_TEST_STALL_MAIN_MS: '13900:700',
+  });
+  assert.is(r.code, 0, r.stderr);
+  const s = summary(dir);
+  assert.ok(s.eventLoopDelayMaxMs >= 600, `the main thread really stalled (${s.eventLoopDelayMaxMs} ms)`);
+  assert.equal(events(dir).filter((e) => e.kind === 'dropout'), []);
+  assert.is(s.concealedSamples, 0);
+  assert.is(s.frames, 702);
+  const got = seconds(decode(join(dir, 'audio.opus')));
+  assert.ok(Math.abs(got - SPEECH_SEC) <= 0.02, `decoded ${got} s vs ${SPEECH_SEC} s`);
 });
 
 test('the same stall inside the audio worker is a deadline miss at its place on the timeline', async () => {

@@ -22,6 +22,8 @@ export interface IngestHooks {
   /** Where a restarted seekable source should resume (seconds into the source). */
   position(): number;
   onRestart(info: { attempt: number; reason: string; delayMs: number }): void;
+  /** An ffmpeg process started writing the pipe. */
+  onStart?(pid: number): void;
   /** The source ended normally (end of file or stream). */
   onEnd(): void;
   onFatal(err: UserError): void;
@@ -65,6 +67,7 @@ export class IngestSupervisor {
         this.running = true;
         this.log.info({ ffmpeg: bin.origin, offsetSec }, 'ingest started');
         this.log.debug({ cmd: line }, 'ffmpeg command');
+        if (this.pid) this.hooks.onStart?.(this.pid);
       })
       .on('end', () => this.exited(undefined))
       .on('error', (err: Error, _out: string | null, stderr: string | null) => this.exited(lastLine(stderr) || err.message));

@@ -8,6 +8,8 @@ import type { SchedRequest } from './sched';
 export const enum Control {
   Stop,
   InputEnded,
+  /** The running ingest process's pid (0: none), which the worker watches for a clean exit. */
+  IngestPid,
   Count,
 }
 

@@ -8,6 +8,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { native } from '../native';
 import { AudioLoop } from './audio-loop';
 import { Control, type WorkerInit, type WorkerMessage } from './protocol';
+import { IngestExit } from './ingest-exit';
 import { InputPump } from './pump';
 import { FrameRing } from './ring';
 import { applySchedule } from './sched';
@@ -33,6 +34,7 @@ function main(): void {
   const input = new InputPump(init.inputPath);
   post({ type: 'ready', thread: sched.thread, refused: sched.refused });
   const { pollIn } = native();
+  const ingest = new IngestExit(control);
   const stall = testStall();
   let wait = 20;
 
@@ -45,13 +47,20 @@ function main(): void {
       Atomics.wait(control, Control.Stop, 0, 2);
       continue;
     }
-    const readable = pollIn(input.fd, Math.ceil(wait));
-    if (readable && !input.pump(loop, now())) break; // stdin closed: end of the meeting
-    if (!readable && Atomics.load(control, Control.InputEnded)) break; // ingest finished, pipe drained
+    ingest.follow();
+    const ready = pollIn(input.fd, Math.ceil(wait), ingest.fd);
+    if (ready & 1 && !input.pump(loop, now())) break; // stdin closed: end of the meeting
+    if (ready & 2 && ingest.cleanEnd()) {
+      // ffmpeg exited cleanly: all it wrote is in the pipe. Drain it, and the meeting is over.
+      if (pollIn(input.fd, 0)) input.pump(loop, now());
+      break;
+    }
+    if (!(ready & 1) && Atomics.load(control, Control.InputEnded)) break; // ingest finished, pipe drained
     if (init.maxFrames && loop.frames >= init.maxFrames) break;
     wait = Math.min(loop.tick(now()), 20);
   }
   loop.flush();
+  ingest.close();
   input.close();
   post({ type: 'done', frames: loop.frames });
 }

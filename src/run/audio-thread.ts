@@ -21,6 +21,8 @@ export interface AudioThread {
   stop(): void;
   /** Ingest reached the end of its source: finish once the pipe is drained. */
   inputEnded(): void;
+  /** A new ingest process writes the pipe: the worker watches it for a clean exit itself. */
+  ingestStarted(pid: number): void;
   /** Why it stopped, if it failed. */
   failure(): UserError | undefined;
 }
@@ -28,7 +30,8 @@ export interface AudioThread {
 export async function startAudioThread(init: WorkerInit, where: 'worker' | 'main'): Promise<AudioThread> {
   if (where === 'main') {
     const main = runOnMainThread(init);
-    return { refused: [], done: main.done.then(() => {}), stop: main.stop, inputEnded: main.inputEnded, failure: () => undefined };
+    const ingestStarted = () => {}; // the legacy loop learns of the end from the event loop only
+    return { refused: [], done: main.done.then(() => {}), stop: main.stop, inputEnded: main.inputEnded, ingestStarted, failure: () => undefined };
   }
   const control = new Int32Array(init.control);
   const worker = new Worker(join(__dirname, '..', 'realtime', 'worker.js'), { workerData: init, name: 'earshot-audio' });
@@ -54,6 +57,7 @@ export async function startAudioThread(init: WorkerInit, where: 'worker' | 'main
     done,
     stop: () => Atomics.store(control, Control.Stop, 1),
     inputEnded: () => Atomics.store(control, Control.InputEnded, 1),
+    ingestStarted: (pid) => Atomics.store(control, Control.IngestPid, pid),
     failure: () => failure,
   };
 }

@@ -108,6 +108,7 @@ export async function runMeeting(o: RunOptions): Promise<{ summary: RunSummary; 
           position: () => (o.input.paced ? frameTime(stats.get(Stat.Frames)) : stats.get(Stat.InputBytes) / (SAMPLE_RATE * 2 * o.channels)),
           onRestart: ({ attempt, reason, delayMs }) =>
             o.events.report({ t: frameTime(stats.get(Stat.Frames)), kind: 'ingest_restart', durationMs: 0, frames: 0, detail: { attempt, reason, delayMs } }),
+          onStart: (pid) => audio.ingestStarted(pid),
           onEnd: () => audio.inputEnded(),
           onFatal: (err) => {
             fatal = err;
