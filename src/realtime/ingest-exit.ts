@@ -32,7 +32,12 @@ export class IngestExit {
 
   /** After poll saw the pidfd readable: true when the process exited cleanly. */
   cleanEnd(): boolean {
-    const status = native().childExit(this.fd);
+    let status = -2;
+    try {
+      status = native().childExit(this.fd);
+    } catch {
+      // waitid(P_PIDFD) needs Linux 5.4 (pidfd_open came in 5.3): the main thread's word decides.
+    }
     this.close(); // readable for good: watch no more until the next ffmpeg
     return status === 0;
   }
