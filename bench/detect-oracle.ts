@@ -41,14 +41,14 @@ function localModel(src: Float32Array, P: number, from: number, to: number): { a
 export function clickOracleZ(src: Float32Array, fs: number, at: number, pulse: ArrayLike<number>): number {
   const P = testOrder(fs);
   const half = Math.max(4 * P, Math.round((FIT_MS * fs) / 1000));
-  const m = localModel(src, P, at - half, at + pulse.length + half);
-  if (!m) return 0;
-  const { a, sigma } = m;
+  const model = localModel(src, P, at - half, at + pulse.length + half);
+  if (!model) return 0;
+  const { a, sigma } = model;
   // The pulse through the inverse filter: every residual sample it moves.
   let energy = 0;
-  for (let m = 0; m < pulse.length + P; m++) {
+  for (let n = 0; n < pulse.length + P; n++) {
     let q = 0;
-    for (let k = 0; k <= P; k++) if (m - k >= 0 && m - k < pulse.length) q += a[k] * pulse[m - k];
+    for (let k = 0; k <= P; k++) if (n - k >= 0 && n - k < pulse.length) q += a[k] * pulse[n - k];
     energy += q * q;
   }
   return Math.sqrt(energy) / sigma;

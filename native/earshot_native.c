@@ -61,10 +61,17 @@ static napi_value throw_errno(napi_env env, int e, const char *what, const char 
 }
 
 static int arg_int32(napi_env env, napi_callback_info info, size_t want, int32_t *out) {
-  size_t argc = 2;
-  napi_value argv[2];
+  size_t argc = 3;
+  napi_value argv[3];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc <= want) return -1;
   return napi_get_value_int32(env, argv[want], out) == napi_ok ? 0 : -1;
+}
+
+/* The same for an optional argument: absent leaves *out as it is. */
+static int opt_int32(napi_env env, napi_callback_info info, size_t want, int32_t *out) {
+  size_t argc = 0;
+  if (napi_get_cb_info(env, info, &argc, NULL, NULL, NULL) != napi_ok) return -1;
+  return argc <= want ? 0 : arg_int32(env, info, want, out);
 }
 
 static napi_value js_int(napi_env env, int64_t v) {
@@ -249,12 +256,8 @@ static napi_value get_rlimit(napi_env env, napi_callback_info info) {
  * worker sleeps here, in the kernel, until input arrives: the tightest wake-up
  * a thread can get, with no event loop in between. */
 static napi_value poll_in(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
   int32_t fd, timeout, exit_fd = -1;
-  CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 2 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || napi_get_value_int32(env, argv[1], &timeout) != napi_ok ||
-      (argc > 2 && napi_get_value_int32(env, argv[2], &exit_fd) != napi_ok)) {
+  if (arg_int32(env, info, 0, &fd) || arg_int32(env, info, 1, &timeout) || opt_int32(env, info, 2, &exit_fd)) {
     napi_throw_type_error(env, "EINVAL", "pollIn(fd, timeoutMs, exitFd?): integers");
     return NULL;
   }
