@@ -1,11 +1,8 @@
 /**
- * Clicks and splices from two-sided linear prediction, in two stages.
+ * Clicks and splices from two-sided linear prediction, in two stages: screening (screen.ts)
+ * gathers candidate clusters from every sample's forward residual; this file tests each one.
  *
- * Screening (every sample, cheap): an AR model per 10 ms hop (fitted on the surrounding 30 ms)
- * gives the forward residual; samples whose residual stands out from the hop's robust (MAD)
- * scale form candidate clusters.
- *
- * Testing (only around candidates): a fresh model is fitted on the audio either side of the
+ * The test (only around candidates): a fresh model is fitted on the audio either side of the
  * cluster, *excluding* it, so the defect does not bend its own model. The forward residual
  * e_f is scaled by the residual just before the cluster (the past) and the backward residual
  * e_b by the one just after (the future):
@@ -23,28 +20,19 @@
  * is told from a click by the shape of the evidence: it stops dead at one boundary.
  */
 import type { RawEvent } from './events';
-import { levinson, lpcOrder, testOrder } from './lpc';
-import { select } from './stats';
+import { levinson, testOrder } from './lpc';
+import { SCREEN_Z, Screener } from './screen';
+import { madSigma } from './stats';
 
-/** Hop between screening models; also the pipeline frame grid's finest step. */
-const HOP_MS = 10;
-/** MAD to standard deviation for a Gaussian. */
-const MAD_TO_SIGMA = 1.4826;
-/** Residual scales never go below 1/3 LSB of 16-bit audio, so digital silence is not infinitely sensitive. */
-const SIGMA_FLOOR = 1 / 98304;
-/** Screening: a sample becomes a candidate when its forward residual exceeds this many hop sigmas. */
-const SCREEN_Z = 4;
 /** Candidates whose screening two-sided residual peak is below this many hop sigmas are not tested further. */
 const PRE_Z = 5;
-/** Candidates closer than the model order plus this many samples form one cluster. */
-const CLUSTER_GAP_EXTRA = 2;
 /** A cluster longer than this (plus twice the model order) is a sustained disturbance (a transient), not a click or splice. */
 const MAX_CLUSTER_MS = 1.5;
 /**
  * The test's model is fitted on this much audio either side of the cluster. 8 ms gave a
  * 16-pole model at 8 kHz only 64 samples a side: drum attacks and speech onsets it could not
  * model became false clicks and splices (full bench: 1.30 false events/min -> 1.00 at 16 ms,
- * drums 5.3 -> 2.6/min, click F1 -0.01, speed 368x -> 354x).
+ * drums 5.3 -> 2.6/min, click F1 -0.01; speed within its run-to-run spread, 354-366x).
  */
 const FIT_MS = 16;
 /** The past/future residual scales (and the isolation windows) span this much, at least 4 model orders. */
@@ -105,12 +93,8 @@ const WIDE_STEP_RATIO = 3;
 const WIDE_STEP_MIN = 2;
 const WIDE_SPLICE_Z = 4;
 const WIDE_OVERLAP_MAX = 4;
-/** Grid positions: within this many samples of a multiple of HOP_MS. */
+/** Grid positions: within this many samples of a multiple of the screening hop (10 ms). */
 const GRID_SLACK = 1;
-/** The hop's residual scale is the MAD of about this many evenly spaced samples (a median of 120 is steady; sorting more costs more than the rest of the screening). */
-const SCALE_SAMPLES = 120;
-/** Above this rate the per-hop autocorrelation and MAD use every other sample (plenty for a 16-pole model, half the cost). */
-const STRIDE_ABOVE_HZ = 16000;
 
 /** Per-candidate features, collected only when a debug sink is installed (for tuning). */
 export interface ImpulseFeatures {
@@ -136,26 +120,16 @@ export interface ImpulseFeatures {
 export const debugSink: { features?: ImpulseFeatures[]; long?: number[] } = {};
 
 export class ImpulseDetector {
-  readonly order: number;
   /** The test's model order: higher than screening's (more prediction gain, only paid per candidate). */
   readonly testOrder: number;
-  readonly hop: number;
+  private readonly screen: Screener;
   private readonly tCoef: Float64Array;
   private readonly tR: Float64Array;
   private readonly tTmp: Float64Array;
-  private readonly r: Float64Array[]; // per-hop partial autocorrelations, ring of 4
-  private readonly coef: Float64Array[]; // per-hop screening inverse filters, ring of 4
-  private readonly rSum: Float64Array;
-  private readonly tmp: Float64Array;
-  private readonly mad: Float32Array;
-  private readonly sig = new Float64Array(4);
-  private readonly clusterGap: number;
   private readonly maxCluster: number;
   private readonly fit: number;
   private readonly win: number;
   private readonly sens: number;
-  private readonly stride: number;
-  private readonly scaleStep: number;
   // Test scratch (sized for the largest window).
   private readonly seg: Float64Array;
   private readonly hann: Float64Array;
@@ -167,28 +141,13 @@ export class ImpulseDetector {
   private readonly sol = new Float64Array(MAX_CLICK_SAMPLES);
   private readonly ra = new Float64Array(MAX_CLICK_SAMPLES);
   private readonly c2: Float64Array;
-  private nextHop = 0;
-  private rDone = 0;
-  private clStart = -1;
-  private clEnd = -1;
-  private clPeak = 0;
 
   constructor(sampleRate: number, sensitivity: number) {
-    this.order = lpcOrder(sampleRate);
-    const P = this.order;
-    this.hop = Math.max(P * 4, Math.round((HOP_MS * sampleRate) / 1000));
-    this.r = [0, 1, 2, 3].map(() => new Float64Array(P + 1));
-    this.coef = [0, 1, 2, 3].map(() => new Float64Array(P + 1));
-    this.rSum = new Float64Array(P + 1);
-    this.tmp = new Float64Array(P + 1);
-    this.mad = new Float32Array(this.hop);
-    this.clusterGap = P + CLUSTER_GAP_EXTRA;
-    this.maxCluster = 2 * P + Math.round((MAX_CLUSTER_MS * sampleRate) / 1000);
+    this.screen = new Screener(sampleRate, sensitivity);
+    this.maxCluster = 2 * this.screen.order + Math.round((MAX_CLUSTER_MS * sampleRate) / 1000);
     this.fit = Math.max(4 * testOrder(sampleRate), Math.round((FIT_MS * sampleRate) / 1000));
     this.win = Math.max(4 * testOrder(sampleRate), Math.round((SCALE_MS * sampleRate) / 1000));
     this.sens = sensitivity;
-    this.stride = sampleRate > STRIDE_ABOVE_HZ ? 2 : 1;
-    this.scaleStep = Math.max(1, Math.floor(this.hop / SCALE_SAMPLES));
     this.testOrder = testOrder(sampleRate);
     const T = this.testOrder;
     this.tCoef = new Float64Array(T + 4); // zero taps past T for the four-at-a-time loops
@@ -205,7 +164,7 @@ export class ImpulseDetector {
 
   /** Samples this detector reads behind the newest one. */
   lookback(): number {
-    return 5 * this.hop + this.maxCluster + this.clusterGap + this.fit + this.win + 4 * this.testOrder;
+    return 5 * this.screen.hop + this.maxCluster + this.screen.clusterGap + this.fit + this.win + 4 * this.testOrder;
   }
 
   /** Samples past a cluster's end that its test reads. */
@@ -214,96 +173,19 @@ export class ImpulseDetector {
   }
 
   /**
-   * Processes every hop that has its lookahead. `ef` receives the screening forward residual;
-   * both arrays share `base`; `total` samples exist.
+   * Screens every hop that has its lookahead and tests each candidate cluster as it closes.
+   * `ef` receives the screening forward residual; both arrays share `base`; `total` samples exist.
    */
   advance(x: Float32Array, ef: Float32Array, base: number, total: number, out: RawEvent[], final = false): void {
-    const H = this.hop;
-    for (;;) {
-      const h = this.nextHop;
-      if (total < (h + 2) * H) break;
-      while (this.rDone <= h + 1) this.autocorr(x, base, this.rDone++);
-      const rs = this.rSum;
-      rs.fill(0);
-      for (let j = Math.max(0, h - 1); j <= h + 1; j++) {
-        const rj = this.r[j & 3];
-        for (let k = 0; k <= this.order; k++) rs[k] += rj[k];
-      }
-      levinson(rs, this.order, this.coef[h & 3], this.tmp);
-      this.forward(x, ef, base, h);
-      this.sig[h & 3] = this.scale(ef, h * H - base);
-      if (h >= 2) this.scan(x, ef, base, total, h - 2, out);
-      this.nextHop = h + 1;
-    }
-    if (final) {
-      // The last two screened hops, then the open cluster (if its test has the samples).
-      for (let j = Math.max(0, this.nextHop - 2); j < this.nextHop; j++) this.scan(x, ef, base, total, j, out);
-      if (this.clStart >= 0) this.classify(x, ef, base, total, out);
-    }
+    this.screen.advance(x, ef, base, total, (a, b, peak) => this.classify(x, ef, base, total, out, a, b, peak), final);
   }
 
-  private autocorr(x: Float32Array, base: number, j: number): void {
-    const P = this.order;
-    const r = this.r[j & 3];
-    const s = j * this.hop;
-    const e = s + this.hop;
-    const st = this.stride;
-    if (P === 12 && s >= P) {
-      autocorr12(x, r, s - base, e - base, st);
-      return;
-    }
-    for (let k = 0; k <= P; k++) {
-      let acc = 0;
-      const from = Math.max(s, k);
-      for (let n = from; n < e; n += st) acc += x[n - base] * x[n - k - base];
-      r[k] = acc;
-    }
-  }
-
-  private forward(x: Float32Array, ef: Float32Array, base: number, h: number): void {
-    const s = h * this.hop;
-    residual(x, ef, this.coef[h & 3], this.order, s - base, s + this.hop - base, s < this.order ? s - base : this.order);
-  }
-
-  private scale(e: Float32Array, from: number): number {
-    const st = this.scaleStep;
-    const m = this.mad;
-    let c = 0;
-    for (let k = 0; k < this.hop; k += st) {
-      const v = e[from + k];
-      m[c++] = v < 0 ? -v : v;
-    }
-    const s = MAD_TO_SIGMA * select(m, c, c >> 1);
-    return s > SIGMA_FLOOR ? s : SIGMA_FLOOR;
-  }
-
-  /** Clusters the samples of hop j whose forward residual stands out. */
-  private scan(x: Float32Array, ef: Float32Array, base: number, total: number, j: number, out: RawEvent[]): void {
-    const thr = (SCREEN_Z * this.sig[j & 3]) / this.sens;
-    const s = j * this.hop;
-    const e = s + this.hop;
-    for (let n = s; n < e; n++) {
-      const v = ef[n - base];
-      if (v > thr || v < -thr) {
-        if (this.clStart >= 0 && n - this.clEnd > this.clusterGap) this.classify(x, ef, base, total, out);
-        if (this.clStart < 0) { this.clStart = n; this.clPeak = 0; }
-        this.clEnd = n;
-        const z = (v < 0 ? -v : v) / thr;
-        if (z > this.clPeak) this.clPeak = z;
-      }
-    }
-    if (this.clStart >= 0 && e - this.clEnd > this.clusterGap) this.classify(x, ef, base, total, out);
-  }
-
-  private classify(x: Float32Array, ef: Float32Array, base: number, total: number, out: RawEvent[]): void {
-    const a = this.clStart;
-    const b = this.clEnd;
-    this.clStart = -1;
+  private classify(x: Float32Array, ef: Float32Array, base: number, total: number, out: RawEvent[], a: number, b: number, peak: number): void {
     const P = this.testOrder;
     if (b - a + 1 > this.maxCluster) { debugSink.long?.push(a, b); return; }
     if (b + this.lookahead() > total) return;
     // Cheap two-sided check with the screening model before the full test.
-    const pre = this.preScore(ef, base, a, b);
+    const pre = this.screen.preScore(ef, base, a, b);
     if (pre < PRE_Z / this.sens && !debugSink.features) return;
     const W = this.win;
     const F = this.fit;
@@ -318,7 +200,7 @@ export class ImpulseDetector {
     const lb = this.lb;
     // Full resolution around the cluster; the scale windows either side only need every
     // `stride`-th sample (their medians are as steady, at a fraction of the cost).
-    const st = this.stride;
+    const st = this.screen.stride;
     this.residuals(x, base, lo, a - 2 - MAX_CLICK_SAMPLES - 4, b + MAX_CLICK_SAMPLES + P + 4, 1, true);
     this.residuals(x, base, lo, a - 2 - W, a - 2, st, true);
     this.residuals(x, base, lo, b + 3, b + 3 + W, st, true);
@@ -437,7 +319,7 @@ export class ImpulseDetector {
         const spliceNeed = this.onGrid(stepAt) ? SPLICE_Z * SPLICE_GRID_FACTOR : SPLICE_Z;
         const spliceFails = [...preFail, ...(!stepLike && !wideStep ? ['not-step'] : []),
           ...(!wideStep && zEps / isoS < spliceNeed ? (zEps < spliceNeed ? ['splice-z'] : ['isolation']) : []), ...rivalFail];
-        debug.push({ at: a, width: b - a + 1, pre, peakF: this.clPeak * SCREEN_Z, stepRatio, zEps, overlap, isoF, isoB, rival, support: ce - cs + 1, repairFit: fit, grid: this.onGrid(a), stepWide, stepWideIn, clickFails, spliceFails });
+        debug.push({ at: a, width: b - a + 1, pre, peakF: peak * SCREEN_Z, stepRatio, zEps, overlap, isoF, isoB, rival, support: ce - cs + 1, repairFit: fit, grid: this.onGrid(a), stepWide, stepWideIn, clickFails, spliceFails });
       }
       if (couldClick && fit <= fitLimit && zEps >= RIVAL_RATIO * rival) {
         out.push({ kind: 'click', start: cs, end: ce + 1, score: zEps });
@@ -477,27 +359,6 @@ export class ImpulseDetector {
     for (let i = 0; i < m; i++) explained += y[i] * b[i];
     const left = before - explained;
     return left > 0 ? left : 0;
-  }
-
-  /**
-   * The screening model's two-sided residual peak over [a-2, b], in robust sigmas of the hop:
-   * a cheap, rougher version of the test's statistic (one model order, the hop's scale).
-   */
-  private preScore(ef: Float32Array, base: number, a: number, b: number): number {
-    const P = this.order;
-    const j = Math.floor(a / this.hop);
-    const co = this.coef[j & 3];
-    let norm = 0;
-    for (let k = 0; k <= P; k++) norm += co[k] * co[k];
-    let peak = 0;
-    for (let n = a - 2; n <= b; n++) {
-      const i = n - base;
-      let v = 0;
-      for (let k = 0; k <= P; k++) v += co[k] * ef[i + k];
-      if (v < 0) v = -v;
-      if (v > peak) peak = v;
-    }
-    return peak / Math.sqrt(norm) / this.sig[j & 3];
   }
 
   /** Fits `this.tCoef` on Hann-windowed stretches of FIT samples ending at `left` and starting at `right`. */
@@ -557,42 +418,14 @@ export class ImpulseDetector {
     const m = this.scratch;
     let c = 0;
     for (let i = from; i < to; i += step) { const a = v[i]; m[c++] = a < 0 ? -a : a; }
-    const s = MAD_TO_SIGMA * select(m, c, c >> 1);
-    return s > SIGMA_FLOOR ? s : SIGMA_FLOOR;
+    return madSigma(m, c);
   }
 
   private onGrid(p: number): boolean {
-    const m = p % this.hop;
-    return m <= GRID_SLACK || this.hop - m <= GRID_SLACK;
+    const hop = this.screen.hop;
+    const m = p % hop;
+    return m <= GRID_SLACK || hop - m <= GRID_SLACK;
   }
-}
-
-/**
- * Forward residual e[i] = x[i] + sum_k a_k x[i-k] for i in [from, to) (buffer indices), with
- * only `have` past samples before `from` (the channel's start); the common order 16 unrolled.
- */
-function residual(x: Float32Array, e: Float32Array, a: Float64Array, P: number, from: number, to: number, have: number): void {
-  let i = from;
-  if (P === 12) {
-    for (; i < to && have + (i - from) < P; i++) e[i] = tapsUpTo(x, a, i, have + (i - from));
-    const a1 = a[1], a2 = a[2], a3 = a[3], a4 = a[4], a5 = a[5], a6 = a[6];
-    const a7 = a[7], a8 = a[8], a9 = a[9], a10 = a[10], a11 = a[11], a12 = a[12];
-    for (; i < to; i++) {
-      e[i] = x[i] + a1 * x[i - 1] + a2 * x[i - 2] + a3 * x[i - 3] + a4 * x[i - 4] + a5 * x[i - 5] + a6 * x[i - 6] +
-        a7 * x[i - 7] + a8 * x[i - 8] + a9 * x[i - 9] + a10 * x[i - 10] + a11 * x[i - 11] + a12 * x[i - 12];
-    }
-    return;
-  }
-  for (; i < to; i++) {
-    const kmax = i - from + have < P ? i - from + have : P;
-    e[i] = tapsUpTo(x, a, i, kmax);
-  }
-}
-
-function tapsUpTo(x: Float32Array, a: Float64Array, i: number, kmax: number): number {
-  let f = x[i];
-  for (let k = 1; k <= kmax; k++) f += a[k] * x[i - k];
-  return f;
 }
 
 /** Solves the symmetric positive system M c = y (m x m, row-major) in place into y (Gaussian elimination). */
@@ -623,17 +456,4 @@ function rmsN(v: Float64Array, i: number, n: number): number {
 /** RMS of v[i..i+3). */
 function rms3(v: Float64Array, i: number): number {
   return Math.sqrt((v[i] * v[i] + v[i + 1] * v[i + 1] + v[i + 2] * v[i + 2]) / 3);
-}
-
-/** Lags 0..12 of sum x[i] x[i-k] over i in [from, to) step `st`, all lags in one pass (registers, not memory). */
-function autocorr12(x: Float32Array, r: Float64Array, from: number, to: number, st: number): void {
-  let r0 = 0, r1 = 0, r2 = 0, r3 = 0, r4 = 0, r5 = 0, r6 = 0, r7 = 0, r8 = 0, r9 = 0, r10 = 0, r11 = 0, r12 = 0;
-  for (let i = from; i < to; i += st) {
-    const v = x[i];
-    r0 += v * v; r1 += v * x[i - 1]; r2 += v * x[i - 2]; r3 += v * x[i - 3]; r4 += v * x[i - 4];
-    r5 += v * x[i - 5]; r6 += v * x[i - 6]; r7 += v * x[i - 7]; r8 += v * x[i - 8];
-    r9 += v * x[i - 9]; r10 += v * x[i - 10]; r11 += v * x[i - 11]; r12 += v * x[i - 12];
-  }
-  r[0] = r0; r[1] = r1; r[2] = r2; r[3] = r3; r[4] = r4; r[5] = r5; r[6] = r6;
-  r[7] = r7; r[8] = r8; r[9] = r9; r[10] = r10; r[11] = r11; r[12] = r12;
 }

@@ -26,6 +26,17 @@ export function select(v: Float32Array, n: number, k: number): number {
   return v[k];
 }
 
+/** MAD to standard deviation for a Gaussian. */
+const MAD_TO_SIGMA = 1.4826;
+/** Residual scales never go below 1/3 LSB of 16-bit audio, so digital silence is not infinitely sensitive. */
+const SIGMA_FLOOR = 1 / 98304;
+
+/** Robust (MAD) standard deviation from the magnitudes in `abs[0..n)` (reorders them), floored. */
+export function madSigma(abs: Float32Array, n: number): number {
+  const s = MAD_TO_SIGMA * select(abs, n, n >> 1);
+  return s > SIGMA_FLOOR ? s : SIGMA_FLOOR;
+}
+
 /** Root mean square of `x[from..to)` (clamped to the array). */
 export function rms(x: Float32Array, from: number, to: number): number {
   if (from < 0) from = 0;
