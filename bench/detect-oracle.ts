@@ -12,11 +12,11 @@
 import { levinson, testOrder } from '../src/detect/lpc';
 
 /** The model is fitted on this much clean audio either side of the click. */
-const FIT_MS = 10;
+export const FIT_MS = 10;
 const MAD_TO_SIGMA = 1.4826;
 
 /** The clean source's AR model over [from, to) and its robust residual scale. */
-function localModel(src: Float32Array, P: number, from: number, to: number): { a: Float64Array; sigma: number } | undefined {
+export function localModel(src: Float32Array, P: number, from: number, to: number): { a: Float64Array; sigma: number } | undefined {
   from = Math.max(0, from);
   to = Math.min(src.length, to);
   const n = to - from;
