@@ -20,10 +20,9 @@
  */
 import { FIT_MS, localModel } from './detect-oracle';
 import { loadCorpus } from './detect-corpus';
-import { inject } from './detect-inject';
+import { inject, SEED, seedFor } from './detect-inject';
 import { testOrder } from '../src/detect/lpc';
 
-const SEED = 20240611; // the seed of bench:detect: the same injected events
 const HOP_MS = 10;
 /** One peak per block: a click's matching tolerance. */
 const BLOCK_MS = 5;
@@ -31,11 +30,6 @@ const BLOCK_MS = 5;
 const EDGE_MS = 50;
 const RATES_PER_MIN = [1, 3, 10];
 
-function seedFor(name: string): number {
-  let h = SEED;
-  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 16777619);
-  return h >>> 0;
-}
 
 /** Per-block peaks of the clean recording's one-sample-click z. */
 function nullPeaks(x: Float32Array, fs: number): number[] {

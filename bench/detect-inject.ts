@@ -20,6 +20,16 @@ export interface TruthEvent {
   oracleZ?: number;
 }
 
+/** The benchmark's fixed seed: every bench that injects events injects the same ones. */
+export const SEED = 20240611;
+
+/** Each recording's own seed, from SEED and its name (so adding a recording moves no other's events). */
+export function seedFor(name: string): number {
+  let h = SEED;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 16777619);
+  return h >>> 0;
+}
+
 /** Spacing between injected events: wider than every matching tolerance and every event. */
 const MIN_GAP_MS = 120;
 /** Extra random spacing on top, so positions do not fall into a pattern. */

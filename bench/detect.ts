@@ -14,13 +14,12 @@ import { ChannelAnalyzer, type DetectEvent, type DetectKind } from '../src/detec
 import { debugSink } from '../src/detect/impulses';
 import { adeclick } from './detect-adeclick';
 import { loadCorpus, speedSignal48k, type Source } from './detect-corpus';
-import { inject, type TruthEvent } from './detect-inject';
+import { inject, SEED, seedFor, type TruthEvent } from './detect-inject';
 import { add, emptyTally, KINDS, match, prf, type Interval, type Tally } from './detect-score';
 
 const args = new Set(process.argv.slice(2));
 const QUICK = args.has('--quick');
 const VERBOSE = args.has('--verbose');
-const SEED = 20240611;
 /** Block size the benchmark feeds the analyzer with (the CLI's reader uses its own). */
 const BLOCK = 4096;
 
@@ -90,12 +89,6 @@ function row(label: string, t: Tally): string {
 function bucket(v: number, w: number, min: number, max: number): string {
   const lo = Math.max(min, Math.min(max - w, Math.floor(v / w) * w));
   return `${lo}..${lo + w}`;
-}
-
-function seedFor(name: string): number {
-  let h = SEED;
-  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 16777619);
-  return h >>> 0;
 }
 
 function main(): void {
