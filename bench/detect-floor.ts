@@ -22,14 +22,14 @@ import { FIT_MS, localModel } from './detect-oracle';
 import { loadCorpus } from './detect-corpus';
 import { inject, SEED, seedFor } from './detect-inject';
 import { testOrder } from '../src/detect/lpc';
+import { HOP_MS } from '../src/detect/screen';
 
-const HOP_MS = 10;
 /** One peak per block: a click's matching tolerance. */
 const BLOCK_MS = 5;
 /** File edges are left out (no model either side; the detector skips them too). */
 const EDGE_MS = 50;
+/** False events a minute at which the floor is read (the target is 1). */
 const RATES_PER_MIN = [1, 3, 10];
-
 
 /** Per-block peaks of the clean recording's one-sample-click z. */
 function nullPeaks(x: Float32Array, fs: number): number[] {
