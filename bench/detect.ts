@@ -194,7 +194,7 @@ function main(): void {
     console.log(`  ${v.padEnd(26)} ${String(hit).padStart(5)}/${String(n).padEnd(5)} ${pct(hit / n)}%`);
   }
 
-  console.log('recall by oracle z (an event\'s matched-filter SNR against the clean source\'s own model; ~5 is the least any search at 1 false event/min could find):');
+  console.log('recall by oracle z (an event\'s matched-filter SNR against the clean source\'s own model; in Gaussian noise z 5 could be found at 1 false event/min, and bench:detect-floor shows how far above that clean speech reaches):');
   const oracleOrder = (k: string) => (k.startsWith('click') ? 0 : 1000) + parseFloat(k.split(' ')[3]);
   for (const [v, { n, hit }] of [...byOracle].sort((p, q) => oracleOrder(p[0]) - oracleOrder(q[0]))) {
     console.log(`  ${v.padEnd(26)} ${String(hit).padStart(5)}/${String(n).padEnd(5)} ${pct(hit / n)}%`);
