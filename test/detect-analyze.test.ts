@@ -46,6 +46,22 @@ function found(events: DetectEvent[], kind: DetectKind, atSec: number, tolSec: n
   return events.some((e) => e.kind === kind && Math.abs(e.startSec - atSec) <= tolSec);
 }
 
+/**
+ * Scales x[at, at+n) so its peak reaches `overdrive` times full scale and clamps it at full
+ * scale (a burst too hot for the converter); returns the first clipped sample.
+ */
+function driveIntoClipping(x: Float32Array, at: number, n: number, overdrive: number): number {
+  const full = 32767 / 32768;
+  let peak = 0;
+  for (let i = at; i < at + n; i++) peak = Math.max(peak, Math.abs(x[i]));
+  let first = -1;
+  for (let i = at; i < at + n; i++) {
+    x[i] = Math.max(-full, Math.min(full, (x[i] * overdrive) / peak));
+    if (first < 0 && Math.abs(x[i]) >= full) first = i;
+  }
+  return first;
+}
+
 const speech = existsSync(SPEECH_8K) ? decode(SPEECH_8K) : undefined;
 const voice = existsSync(VOICE_48K) ? decode(VOICE_48K) : undefined;
 
@@ -88,14 +104,7 @@ test('a replayed 20 ms frame is a repeat at the copy', () => {
 test('a burst driven past full scale is clipping', () => {
   const x = voice!.slice();
   const at = activeAt(x, 48000, 0.3, 1.0);
-  let peak = 0;
-  for (let i = at; i < at + 960; i++) peak = Math.max(peak, Math.abs(x[i]));
-  let first = -1;
-  for (let i = at; i < at + 960; i++) {
-    const v = (x[i] * 2.5) / peak;
-    x[i] = Math.max(-32767 / 32768, Math.min(32767 / 32768, v));
-    if (first < 0 && Math.abs(x[i]) >= 32767 / 32768) first = i;
-  }
+  const first = driveIntoClipping(x, at, 960, 2.5);
   const ev = analyze(x, 48000);
   assert.ok(found(ev, 'clipping', first / 48000, 0.01), JSON.stringify(ev));
 });
@@ -159,13 +168,7 @@ test('a click between drum hits is a click, and the hits themselves are not', ()
 test('8 kHz speech driven into clipping (peaks two samples wide) is clipping', () => {
   const x = speech!.slice();
   const at = activeAt(x, 8000, 0.5, 2.5);
-  let peak = 0;
-  for (let i = at; i < at + 160; i++) peak = Math.max(peak, Math.abs(x[i]));
-  let first = -1;
-  for (let i = at; i < at + 160; i++) {
-    x[i] = Math.max(-32767 / 32768, Math.min(32767 / 32768, (x[i] * 1.5) / peak));
-    if (first < 0 && Math.abs(x[i]) >= 32767 / 32768) first = i;
-  }
+  const first = driveIntoClipping(x, at, 160, 1.5);
   const ev = analyze(x, 8000);
   assert.ok(found(ev, 'clipping', first / 8000, 0.01), JSON.stringify(ev));
 });
