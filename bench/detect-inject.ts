@@ -5,6 +5,7 @@
  * matching is unambiguous.
  */
 import type { DetectKind } from '../src/detect/analyze';
+import { rms } from '../src/detect/stats';
 import { mulberry32 } from '../src/util/prng';
 import { clickOracleZ, spliceOracleZ } from './detect-oracle';
 
@@ -43,14 +44,6 @@ const KINDS: readonly string[] = [
   'click', 'dropout', 'dropout-grid', 'inserted-silence', 'splice', 'splice-grid',
   'repeat-insert', 'repeat-replace', 'clipping',
 ];
-
-function rms(x: Float32Array, from: number, to: number): number {
-  from = Math.max(0, from);
-  to = Math.min(x.length, to);
-  let s = 0;
-  for (let i = from; i < to; i++) s += x[i] * x[i];
-  return to > from ? Math.sqrt(s / (to - from)) : 0;
-}
 
 export interface Injected {
   samples: Float32Array;

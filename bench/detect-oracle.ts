@@ -10,10 +10,10 @@
  * to line up (a whole pitch period cut from a steady vowel) has a z near 0: nothing is there.
  */
 import { levinson, testOrder } from '../src/detect/lpc';
+import { madSigma } from '../src/detect/stats';
 
 /** The model is fitted on this much clean audio either side of the click. */
 export const FIT_MS = 10;
-const MAD_TO_SIGMA = 1.4826;
 
 /** The clean source's AR model over [from, to) and its robust residual scale. */
 export function localModel(src: Float32Array, P: number, from: number, to: number): { a: Float64Array; sigma: number } | undefined {
@@ -28,14 +28,13 @@ export function localModel(src: Float32Array, P: number, from: number, to: numbe
   const a = new Float64Array(P + 1);
   levinson(r, P, a, new Float64Array(P + 1));
   // Robust scale of the clean forward residual over the same stretch.
-  const res: number[] = [];
+  const res = new Float32Array(to - from - P);
   for (let i = from + P; i < to; i++) {
     let e = 0;
     for (let k = 0; k <= P; k++) e += a[k] * src[i - k];
-    res.push(Math.abs(e));
+    res[i - from - P] = Math.abs(e);
   }
-  res.sort((p, q) => p - q);
-  return { a, sigma: Math.max(1 / 98304, MAD_TO_SIGMA * res[res.length >> 1]) };
+  return { a, sigma: madSigma(res, res.length) };
 }
 
 export function clickOracleZ(src: Float32Array, fs: number, at: number, pulse: ArrayLike<number>): number {
