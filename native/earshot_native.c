@@ -60,6 +60,12 @@ static napi_value throw_errno(napi_env env, int e, const char *what, const char 
   return NULL;
 }
 
+/* Throw a TypeError (code EINVAL) for a bad argument; returns NULL for the caller to return. */
+static napi_value type_error(napi_env env, const char *msg) {
+  napi_throw_type_error(env, "EINVAL", msg);
+  return NULL;
+}
+
 static int arg_int32(napi_env env, napi_callback_info info, size_t want, int32_t *out) {
   size_t argc = 3;
   napi_value argv[3];
@@ -95,10 +101,7 @@ static napi_value get_nice(napi_env env, napi_callback_info info) {
 
 static napi_value set_nice(napi_env env, napi_callback_info info) {
   int32_t n;
-  if (arg_int32(env, info, 0, &n)) {
-    napi_throw_type_error(env, "EINVAL", "setNice(n): n must be an integer");
-    return NULL;
-  }
+  if (arg_int32(env, info, 0, &n)) return type_error(env, "setNice(n): n must be an integer");
   if (setpriority(PRIO_PROCESS, (id_t)current_tid(), n) != 0) {
     int e = errno;
     return throw_errno(env, e, "setpriority (nice)",
@@ -129,10 +132,8 @@ static napi_value set_affinity(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   bool is_array = false;
   CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 1 || napi_is_array(env, argv[0], &is_array) != napi_ok || !is_array) {
-    napi_throw_type_error(env, "EINVAL", "setAffinity(cpus): cpus must be an array of CPU numbers");
-    return NULL;
-  }
+  if (argc < 1 || napi_is_array(env, argv[0], &is_array) != napi_ok || !is_array)
+    return type_error(env, "setAffinity(cpus): cpus must be an array of CPU numbers");
   uint32_t len;
   CALL(env, napi_get_array_length(env, argv[0], &len));
   cpu_set_t set;
@@ -190,10 +191,8 @@ static napi_value get_scheduler(napi_env env, napi_callback_info info) {
 static napi_value set_scheduler(napi_env env, napi_callback_info info) {
   int32_t policy, prio;
   if (arg_int32(env, info, 0, &policy) || arg_int32(env, info, 1, &prio) ||
-      (policy != SCHED_OTHER && policy != SCHED_FIFO && policy != SCHED_RR)) {
-    napi_throw_type_error(env, "EINVAL", "setScheduler(policy, priority): policy must be 0 (other), 1 (fifo) or 2 (rr)");
-    return NULL;
-  }
+      (policy != SCHED_OTHER && policy != SCHED_FIFO && policy != SCHED_RR))
+    return type_error(env, "setScheduler(policy, priority): policy must be 0 (other), 1 (fifo) or 2 (rr)");
   struct sched_param sp = {.sched_priority = prio};
   if (sched_setscheduler(current_tid(), policy, &sp) != 0) {
     int e = errno;
@@ -209,10 +208,8 @@ static napi_value set_scheduler(napi_env env, napi_callback_info info) {
 /* setPipeSize(fd, bytes) -> the size the kernel granted (rounded up to pages). */
 static napi_value set_pipe_size(napi_env env, napi_callback_info info) {
   int32_t fd, size;
-  if (arg_int32(env, info, 0, &fd) || arg_int32(env, info, 1, &size)) {
-    napi_throw_type_error(env, "EINVAL", "setPipeSize(fd, bytes): both must be integers");
-    return NULL;
-  }
+  if (arg_int32(env, info, 0, &fd) || arg_int32(env, info, 1, &size))
+    return type_error(env, "setPipeSize(fd, bytes): both must be integers");
   int got = fcntl(fd, F_SETPIPE_SZ, size);
   if (got < 0) {
     int e = errno;
@@ -226,10 +223,8 @@ static napi_value set_pipe_size(napi_env env, napi_callback_info info) {
 
 static napi_value get_pipe_size(napi_env env, napi_callback_info info) {
   int32_t fd;
-  if (arg_int32(env, info, 0, &fd)) {
-    napi_throw_type_error(env, "EINVAL", "getPipeSize(fd): fd must be an integer");
-    return NULL;
-  }
+  if (arg_int32(env, info, 0, &fd))
+    return type_error(env, "getPipeSize(fd): fd must be an integer");
   int got = fcntl(fd, F_GETPIPE_SZ);
   if (got < 0) return throw_errno(env, errno, "fcntl(F_GETPIPE_SZ)", "the fd must be an open pipe");
   return js_int(env, got);
@@ -238,10 +233,8 @@ static napi_value get_pipe_size(napi_env env, napi_callback_info info) {
 /* getRlimit(0 nice | 1 rtprio) -> [soft, hard]; -1 means unlimited. */
 static napi_value get_rlimit(napi_env env, napi_callback_info info) {
   int32_t which;
-  if (arg_int32(env, info, 0, &which) || (which != 0 && which != 1)) {
-    napi_throw_type_error(env, "EINVAL", "getRlimit(which): 0 for RLIMIT_NICE, 1 for RLIMIT_RTPRIO");
-    return NULL;
-  }
+  if (arg_int32(env, info, 0, &which) || (which != 0 && which != 1))
+    return type_error(env, "getRlimit(which): 0 for RLIMIT_NICE, 1 for RLIMIT_RTPRIO");
   struct rlimit rl;
   if (getrlimit(which == 0 ? RLIMIT_NICE : RLIMIT_RTPRIO, &rl) != 0)
     return throw_errno(env, errno, "getrlimit", NULL);
@@ -257,10 +250,8 @@ static napi_value get_rlimit(napi_env env, napi_callback_info info) {
  * a thread can get, with no event loop in between. */
 static napi_value poll_in(napi_env env, napi_callback_info info) {
   int32_t fd, timeout, exit_fd = -1;
-  if (arg_int32(env, info, 0, &fd) || arg_int32(env, info, 1, &timeout) || opt_int32(env, info, 2, &exit_fd)) {
-    napi_throw_type_error(env, "EINVAL", "pollIn(fd, timeoutMs, exitFd?): integers");
-    return NULL;
-  }
+  if (arg_int32(env, info, 0, &fd) || arg_int32(env, info, 1, &timeout) || opt_int32(env, info, 2, &exit_fd))
+    return type_error(env, "pollIn(fd, timeoutMs, exitFd?): integers");
   struct pollfd p[2] = {{.fd = fd, .events = POLLIN}, {.fd = exit_fd, .events = POLLIN}};
   int r;
   do r = poll(p, exit_fd >= 0 ? 2 : 1, timeout); while (r < 0 && errno == EINTR);
@@ -276,10 +267,8 @@ static napi_value poll_in(napi_env env, napi_callback_info info) {
  * kernel, not from a main thread that may be busy. */
 static napi_value pidfd_open_js(napi_env env, napi_callback_info info) {
   int32_t pid;
-  if (arg_int32(env, info, 0, &pid)) {
-    napi_throw_type_error(env, "EINVAL", "pidfdOpen(pid): pid must be an integer");
-    return NULL;
-  }
+  if (arg_int32(env, info, 0, &pid))
+    return type_error(env, "pidfdOpen(pid): pid must be an integer");
   int fd = (int)syscall(SYS_pidfd_open, pid, 0);
   if (fd < 0) return throw_errno(env, errno, "pidfd_open", NULL);
   return js_int(env, fd);
@@ -289,10 +278,7 @@ static napi_value pidfd_open_js(napi_env env, napi_callback_info info) {
  * it did not open in a worker). */
 static napi_value close_fd(napi_env env, napi_callback_info info) {
   int32_t fd;
-  if (arg_int32(env, info, 0, &fd)) {
-    napi_throw_type_error(env, "EINVAL", "closeFd(fd): fd must be an integer");
-    return NULL;
-  }
+  if (arg_int32(env, info, 0, &fd)) return type_error(env, "closeFd(fd): fd must be an integer");
   if (close(fd) != 0) return throw_errno(env, errno, "close", NULL);
   return NULL;
 }
@@ -302,10 +288,8 @@ static napi_value close_fd(napi_env env, napi_callback_info info) {
  * already reaped it). WNOWAIT leaves the child for Node's own reaping. */
 static napi_value child_exit(napi_env env, napi_callback_info info) {
   int32_t fd;
-  if (arg_int32(env, info, 0, &fd)) {
-    napi_throw_type_error(env, "EINVAL", "childExit(pidfd): pidfd must be an integer");
-    return NULL;
-  }
+  if (arg_int32(env, info, 0, &fd))
+    return type_error(env, "childExit(pidfd): pidfd must be an integer");
   siginfo_t si;
   memset(&si, 0, sizeof si);
   if (waitid(P_PIDFD, (id_t)fd, &si, WEXITED | WNOHANG | WNOWAIT) != 0) {
@@ -323,10 +307,8 @@ static napi_value set_thread_name(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   char name[16];
   CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 1 || napi_get_value_string_utf8(env, argv[0], name, sizeof name, &len) != napi_ok) {
-    napi_throw_type_error(env, "EINVAL", "setThreadName(name): name must be a string");
-    return NULL;
-  }
+  if (argc < 1 || napi_get_value_string_utf8(env, argv[0], name, sizeof name, &len) != napi_ok)
+    return type_error(env, "setThreadName(name): name must be a string");
   if (prctl(PR_SET_NAME, name, 0, 0, 0) != 0) return throw_errno(env, errno, "prctl(PR_SET_NAME)", NULL);
   return NULL;
 }
@@ -338,10 +320,8 @@ static napi_value mkfifo_js(napi_env env, napi_callback_info info) {
   char path[4096];
   size_t len;
   CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 1 || napi_get_value_string_utf8(env, argv[0], path, sizeof path, &len) != napi_ok) {
-    napi_throw_type_error(env, "EINVAL", "mkfifo(path): path must be a string");
-    return NULL;
-  }
+  if (argc < 1 || napi_get_value_string_utf8(env, argv[0], path, sizeof path, &len) != napi_ok)
+    return type_error(env, "mkfifo(path): path must be a string");
   if (mkfifo(path, 0600) != 0) return throw_errno(env, errno, "mkfifo", path);
   return NULL;
 }
