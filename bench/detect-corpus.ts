@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { ROOT } from '../src/paths';
+import { ALSA_SOUNDS, asteriskSounds } from '../test/fixtures/system-sounds';
 
 export interface Source {
   /** Short name: `<set>/<file>`. */
@@ -21,8 +22,8 @@ export interface Source {
 }
 
 const SCSYNTH = join(ROOT, 'node_modules', 'supersonic-scsynth-samples', 'samples');
-const ASTERISK = '/usr/share/asterisk/sounds/en';
-const ALSA = '/usr/share/sounds/alsa';
+const ASTERISK = asteriskSounds();
+const ALSA = ALSA_SOUNDS;
 
 /** Drum loops: the hardest clean material (sharp transients that a naive detector calls clicks). */
 const DRUM_LOOPS = [
@@ -75,7 +76,7 @@ export function loadCorpus(opts: CorpusOptions): Source[] {
     const path = join(SCSYNTH, `${name}.flac`);
     if (existsSync(path)) out.push({ name: `music/${name}`, set: 'music', path, inject: true, ...decode(path) });
   }
-  if (existsSync(ASTERISK)) {
+  if (ASTERISK) {
     const files = readdirSync(ASTERISK).filter((f) => f.endsWith('.wav')).sort();
     files.forEach((f, i) => {
       if (i % opts.speechStride !== 0) return;

@@ -4,15 +4,13 @@
  * recordings give nothing, and the block size the caller pushes does not change the result.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ChannelAnalyzer, type DetectEvent, type DetectKind } from '../src/detect/analyze';
 import { ROOT } from '../src/paths';
+import { speech8k, voice48k } from './fixtures/system-sounds';
 
-const SPEECH_8K = '/usr/share/asterisk/sounds/en/agent-newlocation.wav';
-const VOICE_48K = '/usr/share/sounds/alsa/Front_Center.wav';
 const SAMPLES = join(ROOT, 'node_modules', 'supersonic-scsynth-samples', 'samples');
 const GUITAR = join(SAMPLES, 'guit_em9.flac');
 const AMEN = join(SAMPLES, 'loop_amen.flac');
@@ -62,17 +60,16 @@ function driveIntoClipping(x: Float32Array, at: number, n: number, overdrive: nu
   return first;
 }
 
-const speech = existsSync(SPEECH_8K) ? decode(SPEECH_8K) : undefined;
-const voice = existsSync(VOICE_48K) ? decode(VOICE_48K) : undefined;
+const speech = decode(speech8k());
+const voice = decode(voice48k());
 
 test('clean real recordings give no events (8 kHz speech, 48 kHz voice)', () => {
-  assert.ok(speech && voice, 'needs Debian asterisk-core-sounds-en-wav and alsa-utils');
-  assert.equal(analyze(speech!, 8000), []);
-  assert.equal(analyze(voice!, 48000), []);
+  assert.equal(analyze(speech, 8000), []);
+  assert.equal(analyze(voice, 48000), []);
 });
 
 test('a dropout (20 ms of zeros) is found where it starts, as a dropout', () => {
-  const x = voice!.slice();
+  const x = voice.slice();
   const at = activeAt(x, 48000, 0.3, 1.0);
   x.fill(0, at, at + 960);
   const ev = analyze(x, 48000);
@@ -81,28 +78,28 @@ test('a dropout (20 ms of zeros) is found where it starts, as a dropout', () => 
 });
 
 test('inserted silence (15 ms pushing content later) in 8 kHz speech is a dropout', () => {
-  const at = activeAt(speech!, 8000, 0.5, 2.5);
+  const at = activeAt(speech, 8000, 0.5, 2.5);
   const gap = 120;
-  const x = new Float32Array(speech!.length + gap);
-  x.set(speech!.subarray(0, at), 0);
-  x.set(speech!.subarray(at), at + gap);
+  const x = new Float32Array(speech.length + gap);
+  x.set(speech.subarray(0, at), 0);
+  x.set(speech.subarray(at), at + gap);
   const ev = analyze(x, 8000);
   assert.ok(found(ev, 'dropout', at / 8000, 0.01), JSON.stringify(ev));
 });
 
 test('a replayed 20 ms frame is a repeat at the copy', () => {
-  const at = activeAt(speech!, 8000, 0.5, 2.5);
+  const at = activeAt(speech, 8000, 0.5, 2.5);
   const L = 160;
-  const x = new Float32Array(speech!.length + L);
-  x.set(speech!.subarray(0, at), 0);
-  x.set(speech!.subarray(at - L, at), at);
-  x.set(speech!.subarray(at), at + L);
+  const x = new Float32Array(speech.length + L);
+  x.set(speech.subarray(0, at), 0);
+  x.set(speech.subarray(at - L, at), at);
+  x.set(speech.subarray(at), at + L);
   const ev = analyze(x, 8000);
   assert.ok(found(ev, 'repeat', at / 8000, 0.01), JSON.stringify(ev));
 });
 
 test('a burst driven past full scale is clipping', () => {
-  const x = voice!.slice();
+  const x = voice.slice();
   const at = activeAt(x, 48000, 0.3, 1.0);
   const first = driveIntoClipping(x, at, 960, 2.5);
   const ev = analyze(x, 48000);
@@ -110,7 +107,7 @@ test('a burst driven past full scale is clipping', () => {
 });
 
 test('a 1-sample click at +20 dB re local RMS is a click within 5 ms', () => {
-  const x = voice!.slice();
+  const x = voice.slice();
   const at = activeAt(x, 48000, 0.3, 1.0) + 301;
   let s = 0;
   for (let i = at - 480; i < at + 480; i++) s += x[i] * x[i];
@@ -138,10 +135,10 @@ test('5 ms cut from 8 kHz speech where the join nearly lines up is still a disco
   const cut = 40;
   // Two joins the 3-sample step test misses (their evidence is spread over the model's memory).
   for (const from of [0.2, 2.0]) {
-    const at = activeAt(speech!, fs, from, from + 0.2) + 80;
-    const x = new Float32Array(speech!.length - cut);
-    x.set(speech!.subarray(0, at), 0);
-    x.set(speech!.subarray(at + cut), at);
+    const at = activeAt(speech, fs, from, from + 0.2) + 80;
+    const x = new Float32Array(speech.length - cut);
+    x.set(speech.subarray(0, at), 0);
+    x.set(speech.subarray(at + cut), at);
     const ev = analyze(x, fs);
     assert.ok(found(ev, 'discontinuity', at / fs, 0.01), `join at ${at}: ${JSON.stringify(ev)}`);
   }
@@ -166,7 +163,7 @@ test('a click between drum hits is a click, and the hits themselves are not', ()
 });
 
 test('8 kHz speech driven into clipping (peaks two samples wide) is clipping', () => {
-  const x = speech!.slice();
+  const x = speech.slice();
   const at = activeAt(x, 8000, 0.5, 2.5);
   const first = driveIntoClipping(x, at, 160, 1.5);
   const ev = analyze(x, 8000);
@@ -174,7 +171,7 @@ test('8 kHz speech driven into clipping (peaks two samples wide) is clipping', (
 });
 
 test('the block size does not change the result', () => {
-  const x = speech!.slice();
+  const x = speech.slice();
   const at = activeAt(x, 8000, 0.5, 2.5);
   x.fill(0, at, at + 100);
   x[at + 1234] += 0.3;

@@ -175,11 +175,8 @@ function screenshot(chromium: string, html: string, name: string): ReturnType<ty
 
 test('headless Chromium renders the waveform and the event markers (screenshot pixels checked)', () => {
   const chromium = findChromium();
-  if (!chromium) {
-    console.log('  SKIP: chromium not installed (Debian: apt-get install chromium) - report rendering not checked');
-    return;
-  }
-  const img = screenshot(chromium, renderReport([sampleResult()]), 'report');
+  assert.ok(chromium, 'chromium is on PATH (test/prereqs.sh installs it)');
+  const img = screenshot(chromium!, renderReport([sampleResult()]), 'report');
   assert.is(img.width, 1200);
   const svg = boxOf(img, SVG_FRAME);
   assert.ok(svg && svg.x1 - svg.x0 > 1000 && svg.y1 - svg.y0 > 100, `the waveform frame is on screen: ${JSON.stringify(svg)}`);

@@ -51,16 +51,13 @@ function assertOneClearLine(err: unknown, name: string): AudioFileError {
 
 test('every SciPy test WAV is decoded exactly as ffmpeg decodes it, or rejected with one clear line', async () => {
   const data = scipyDataDir();
-  if (!data) {
-    console.log('  SKIP: SciPy test data not found (install python3-scipy)');
-    return;
-  }
-  const files = readdirSync(data).filter((f) => f.endsWith('.wav')).sort();
+  assert.ok(data, 'SciPy test data is installed (python3-scipy; test/prereqs.sh installs it)');
+  const files = readdirSync(data!).filter((f) => f.endsWith('.wav')).sort();
   assert.ok(files.length >= 10, `found ${files.length} SciPy WAVs`);
   let decoded = 0;
   const rejected: string[] = [];
   for (const name of files) {
-    const path = join(data, name);
+    const path = join(data!, name);
     let src: WavSource;
     try {
       src = await openWav(path, name);
@@ -102,8 +99,8 @@ test('every SciPy test WAV is decoded exactly as ffmpeg decodes it, or rejected 
     ['test-8000Hz-be-3ch-5S-24bit.wav', 'test-8000Hz-le-3ch-5S-24bit.wav'],
   ]) {
     if (!files.includes(be!) || !files.includes(le!)) continue;
-    const a = await openWav(join(data, be!));
-    const b = await openWav(join(data, le!));
+    const a = await openWav(join(data!, be!));
+    const b = await openWav(join(data!, le!));
     const [x, y] = [await readAll(a), await readAll(b)];
     assert.is(x.length, y.length, `${be} vs ${le}: length`);
     const tol = a.format.encoding === 'f32' ? 1e-6 : 0;

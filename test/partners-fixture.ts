@@ -1,6 +1,7 @@
 /** Shared by the partner tests and benches: real speech as 20 ms frames, and a driver. */
 import { execFileSync } from 'node:child_process';
 import pino from 'pino';
+import { voice48k } from './fixtures/system-sounds';
 import { FRAME_SAMPLES, type Frame } from '../src/realtime/frame';
 import type { FrameSink } from '../src/sinks/sink';
 
@@ -9,7 +10,7 @@ let cached: Int16Array | undefined;
 /** Front_Center.wav ("front centre", 1.4 s), decoded by ffmpeg to 48 kHz s16le mono. */
 export function speech48k(): Int16Array {
   if (cached) return cached;
-  const buf = execFileSync('ffmpeg', ['-v', 'error', '-i', '/usr/share/sounds/alsa/Front_Center.wav', '-f', 's16le', '-ac', '1', '-ar', '48000', '-'], {
+  const buf = execFileSync('ffmpeg', ['-v', 'error', '-i', voice48k(), '-f', 's16le', '-ac', '1', '-ar', '48000', '-'], {
     maxBuffer: 64 << 20,
   });
   cached = new Int16Array(buf.buffer, buf.byteOffset, buf.length >> 1).slice();

@@ -19,7 +19,7 @@ const env = { PULSE_SERVER: `unix:${socket}`, XDG_RUNTIME_DIR: dir, HOME: dir };
 let server: ChildProcess | undefined;
 
 test.before(async () => {
-  if (!have('pulseaudio') || !have('paplay')) return;
+  if (!have('pulseaudio') || !have('paplay')) return; // the test says what is missing
   server = spawn(
     'pulseaudio',
     ['-n', '--daemonize=no', '--exit-idle-time=-1', '--use-pid-file=no', '--log-target=stderr',
@@ -31,7 +31,7 @@ test.before(async () => {
 });
 
 test('a sample played into a PulseAudio null sink is recorded from its monitor', async () => {
-  if (!server) return console.log('  (skipped: pulseaudio/paplay not installed - .ci/run installs them)');
+  assert.ok(server, 'pulseaudio and paplay are installed (test/prereqs.sh installs them)');
   const rec = join(dir, 'rec');
   const port = await freePort();
   const run = startEarshot(['run', '--input', 'pulse:meeting.monitor', '--record', rec, '--duration', '16s', '--log-sink', 'null', '--metrics', `127.0.0.1:${port}`], env);

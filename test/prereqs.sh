@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# What `npm test` needs besides node_modules: the real programs and recordings the suite runs
+# against. Installs whatever is missing when it can (root and apt-get: a bare Debian machine),
+# otherwise prints one line naming the missing packages and exits 1. Quick when all is there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# check (a shell test that passes when present) <TAB> Debian package
+checks=$(cat <<'LIST'
+command -v ffmpeg && ffmpeg -hide_banner -demuxers 2>/dev/null | grep -qw pulse	ffmpeg
+command -v pulseaudio	pulseaudio
+command -v paplay	pulseaudio-utils
+command -v chromium	chromium
+command -v cyclictest	rt-tests
+command -v setpriv	util-linux
+command -v script	bsdutils
+command -v python3 && python3 -c 'import scipy'	python3-scipy
+ls /usr/share/asterisk/sounds/*/agent-newlocation.wav	asterisk-core-sounds-en-wav
+test -f /usr/share/sounds/alsa/Front_Center.wav	alsa-utils
+command -v make && command -v g++	build-essential
+LIST
+)
+
+missing() {
+  local out=()
+  while IFS=$'\t' read -r check pkg; do
+    bash -c "$check" >/dev/null 2>&1 || out+=("$pkg")
+  done <<<"$checks"
+  echo "${out[*]:-}"
+}
+
+need=$(missing)
+if [ -n "$need" ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "npm test: installing $need" >&2
+    apt-get update -qq >/dev/null
+    # shellcheck disable=SC2086 # one word per package
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $need >/dev/null
+    need=$(missing)
+  fi
+  if [ -n "$need" ]; then
+    echo "npm test: missing $need - install them (Debian: sudo apt-get install --no-install-recommends $need), or run npm test as root to have it done" >&2
+    exit 1
+  fi
+fi
+
+# A fresh clone: the packages and the native helper (npm install runs node-gyp in native/).
+if [ ! -x node_modules/.bin/uvu ] || [ ! -f native/build/Release/earshot_native.node ]; then
+  echo "npm test: installing node modules" >&2
+  npm install --no-audit --no-fund >&2
+fi
