@@ -137,6 +137,18 @@ test('exit 2 with one clear line: usage errors, and every file unreadable', () =
   assert.match(empty.stderr, /^earshot: no audio files found/);
 });
 
+test('special files are refused at once with what they are: a FIFO (no writer ever comes), /dev/zero', () => {
+  const fifo = join(root, 'pipe.wav');
+  execFileSync('mkfifo', [fifo]);
+  for (const [path, what] of [[fifo, 'a FIFO \\(named pipe\\)'], ['/dev/zero', 'a character device']] as const) {
+    const r = detect(['--json', path]);
+    assert.is(r.code, 2, `${path}: ${r.stderr}`);
+    const rec = parseLines(r.stdout)[0]!;
+    assert.match(rec.error!, new RegExp(`^is ${what}, not a file - .*save the stream to a file first`));
+    assert.not.match(rec.error!, /directory/);
+  }
+});
+
 test('--help documents the flags and the exit codes', () => {
   const r = detect(['--help']);
   assert.is(r.code, 0);

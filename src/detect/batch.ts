@@ -11,6 +11,7 @@ import { availableParallelism } from 'node:os';
 import { extname, join } from 'node:path';
 import { StaticPool } from 'node-worker-threads-pool';
 import type { FileResult, FileTask } from './file';
+import { notRegularFile } from './bytes';
 import { describeFsError } from './wav';
 
 /** Extensions picked up when walking a folder (files named explicitly are always tried). */
@@ -50,8 +51,9 @@ export async function collectInputs(paths: string[]): Promise<InputFile[]> {
   for (const p of paths) {
     try {
       const st = await stat(p);
+      const problem = st.isDirectory() ? undefined : notRegularFile(st);
       if (st.isDirectory()) await walk(p);
-      else out.push({ path: p, size: st.size });
+      else out.push(problem ? { path: p, size: 0, error: problem } : { path: p, size: st.size });
     } catch (err) {
       out.push({ path: p, size: 0, error: describeFsError(err) });
     }

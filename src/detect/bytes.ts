@@ -3,7 +3,8 @@
  * one WAV parser serves both. Reads are into caller-owned buffers: memory stays
  * constant whatever the input's size.
  */
-import { open, type FileHandle } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 
 export interface ByteReader {
@@ -18,6 +19,24 @@ export interface ByteReader {
   close(): Promise<void>;
 }
 
+/**
+ * Why a path is not something the detector can read as a file (undefined when it is a regular
+ * file): one line naming what it is and the fix. FIFOs and devices are refused rather than
+ * read, since a pipe may never end and /dev/zero never does.
+ */
+export function notRegularFile(st: Stats): string | undefined {
+  if (st.isFile()) return undefined;
+  const what = st.isDirectory() ? 'a directory'
+    : st.isFIFO() ? 'a FIFO (named pipe)'
+    : st.isCharacterDevice() ? 'a character device'
+    : st.isBlockDevice() ? 'a block device'
+    : st.isSocket() ? 'a socket'
+    : 'not a regular file';
+  const fix = st.isDirectory() ? 'give the folder itself as PATH to search it'
+    : 'earshot detect reads recorded files; save the stream to a file first (e.g. ffmpeg -i SOURCE out.wav)';
+  return `is ${what}, not a file - ${fix}`;
+}
+
 export class FileByteReader implements ByteReader {
   position = 0;
   private constructor(
@@ -26,10 +45,14 @@ export class FileByteReader implements ByteReader {
   ) {}
 
   static async open(path: string): Promise<FileByteReader> {
+    // Look before opening: open(2) on a FIFO blocks until a writer comes, which may be never.
+    const problem = notRegularFile(await stat(path));
+    if (problem) throw Object.assign(new Error(problem), { code: 'ENOTREGULAR' });
     const fh = await open(path, 'r');
     try {
       const st = await fh.stat();
-      if (!st.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'EISDIR' });
+      const swapped = notRegularFile(st);
+      if (swapped) throw Object.assign(new Error(swapped), { code: 'ENOTREGULAR' });
       return new FileByteReader(fh, st.size);
     } catch (err) {
       await fh.close();

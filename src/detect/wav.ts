@@ -365,5 +365,6 @@ export function describeFsError(err: unknown): string {
   if (code === 'ENOENT') return 'no such file';
   if (code === 'EACCES' || code === 'EPERM') return 'permission denied - check the file\'s read permission';
   if (code === 'EISDIR') return 'is a directory, not a file';
+  if (code === 'ENOTREGULAR') return (err as Error).message;
   return (err as Error)?.message ?? String(err);
 }
