@@ -8,6 +8,10 @@ export type EventKind =
   | 'overrun'
   | 'egress_overrun'
   | 'partner_gap'
+  /** A partner message failed validation and was ignored (detail: partner, error, count). */
+  | 'partner_bad_message'
+  /** A partner stopped delivering (detail: partner, problem, reason): key rejected, never read, no results. */
+  | 'partner_down'
   | 'ingest_restart'
   | 'sink_overrun';
 

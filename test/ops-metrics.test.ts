@@ -63,7 +63,21 @@ function fakeRun(roles: Map<number, string>): FakeRun {
   let healthy = true;
   let ready = false;
   const partners: PartnerStatus[] = [
-    { name: 'deepgram', connected: true, backlogSec: 1.5, audioSecSent: 12, reconnects: 2, sessionIds: ['a'], gapsMs: 40 },
+    {
+      name: 'deepgram',
+      provider: 'deepgram',
+      codec: { name: 'linear16', sampleRate: 16000, channels: 1 },
+      state: 'open',
+      connected: true,
+      backlogSec: 1.5,
+      audioSecSent: 12,
+      bytesSent: 384000,
+      reconnects: 2,
+      sessionIds: ['a'],
+      gapsMs: 40,
+      badMessages: 0,
+      outcome: { delivered: true },
+    },
   ];
   const log = { sink: 'file:/tmp/x.log', written: 10, dropped: 3 };
   const ctx: RunContext = {

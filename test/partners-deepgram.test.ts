@@ -7,7 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { join } from 'node:path';
 import type { MeetingEvent } from '../src/events';
-import { createPartnerSinks, parsePartnerSpecs } from '../src/partners';
+import { createPartnerSinks, parsePartnerSpecs, type TranscriptSegment } from '../src/partners';
 import { startEmulator } from '../src/partners/emulator';
 import { segmentAll } from '../src/partners/emulator/segmenter';
 import type { PartnerStream } from '../src/partners/stream';
@@ -23,8 +23,17 @@ test('happy path: protocol-correct stream, finals on the meeting timeline', asyn
   const emu = await startEmulator({ protocol: 'deepgram', key: KEY });
   const dir = tmp();
   const events: MeetingEvent[] = [];
+  const segments: TranscriptSegment[] = [];
+  const states: string[] = [];
   const specs = parsePartnerSpecs({ partner: ['deepgram'], 'partner-url': [emu.url], 'partner-key-env': ['EARSHOT_TEST_DG_KEY'] });
-  const [sink] = createPartnerSinks(specs, { recordDir: dir, channels: 1, logger: quietLogger(), onEvent: (e) => events.push(e) });
+  const [sink] = createPartnerSinks(specs, {
+    recordDir: dir,
+    channels: 1,
+    logger: quietLogger(),
+    onEvent: (e) => events.push(e),
+    onTranscript: (t) => segments.push(t),
+    onState: (c) => states.push(`${c.from}>${c.to}`),
+  });
   const pcm = meeting(10);
   await drive([sink!], pcm);
   await sink!.close();
@@ -48,6 +57,12 @@ test('happy path: protocol-correct stream, finals on the meeting timeline', asyn
   assert.ok(lines.length >= 5);
   assert.ok(lines.every((l) => l.sessionId === s!.id && l.partner === 'deepgram'));
   assert.equal(unmatched(segmentAll(pcm, 48_000), lines), []);
+  assert.equal(segments, lines, 'onTranscript got every line of transcripts.jsonl, as written');
+  assert.ok(lines.every((l) => l.confidence === 0.99 && l.channel === 0), 'confidence and channel where the provider gives them');
+  assert.equal(states, ['connecting>open', 'open>closing', 'closing>done']);
+  assert.equal(st.codec, { name: 'linear16', sampleRate: 16000, channels: 1 });
+  assert.equal(st.outcome, { delivered: true });
+  assert.is(st.bytesSent, 10 * 32000);
 });
 
 test('KeepAlive keeps the socket through 12 s without audio (no 1011)', async () => {

@@ -4,6 +4,7 @@ import pino from 'pino';
 import { voice48k } from './fixtures/system-sounds';
 import { FRAME_SAMPLES, type Frame } from '../src/realtime/frame';
 import type { FrameSink } from '../src/sinks/sink';
+import type { TranscriptSegment } from '../src/partners/status';
 
 let cached: Int16Array | undefined;
 
@@ -70,15 +71,7 @@ export function quietLogger(lines?: string[]) {
   return pino({ level: lines ? 'trace' : 'silent', base: undefined }, { write: (s: string) => void lines?.push(s) });
 }
 
-export interface Line {
-  partner: string;
-  sessionId: string | null;
-  start: number;
-  end: number;
-  final: boolean;
-  text: string;
-  words?: { word: string; start: number; end: number }[];
-}
+export type Line = TranscriptSegment;
 
 export function readLines(path: string): Line[] {
   const { readFileSync, existsSync } = require('node:fs') as typeof import('node:fs');

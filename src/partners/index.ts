@@ -14,10 +14,12 @@ import { rawAdapter } from './raw';
 import { Redactor } from './secrets';
 import { PartnerStream, type PartnerSink, type StreamTuning } from './stream';
 import { TranscriptWriter } from './transcripts';
+import type { PartnerStateChange, TranscriptSegment } from './status';
 import { DEFAULT_URLS, type Adapter, type PartnerSpec, type Provider } from './types';
 
 export type { PartnerSink } from './stream';
 export type { PartnerSpec } from './types';
+export type { PartnerOutcome, PartnerProblem, PartnerState, PartnerStateChange, PartnerStatus, TranscriptSegment } from './status';
 
 export const partnerFlags = {
   partner: { type: 'string', multiple: true },
@@ -159,6 +161,10 @@ export interface PartnerContext {
   tuning?: Partial<StreamTuning>;
   onSend?(latencyMs: number, bytes: number): void;
   onFinal?(start: number, end: number, sessionId: string | null): void;
+  /** Every transcript segment as it arrives (also written to transcripts.jsonl when recording). */
+  onTranscript?(t: TranscriptSegment): void;
+  /** Connection state changes of each partner, with the reason. */
+  onState?(change: PartnerStateChange): void;
 }
 
 export function createPartnerSinks(specs: PartnerSpec[], ctx: PartnerContext): PartnerSink[] {
@@ -183,6 +189,8 @@ export function createPartnerSinks(specs: PartnerSpec[], ctx: PartnerContext): P
       tuning: ctx.tuning,
       onSend: ctx.onSend,
       onFinal: ctx.onFinal,
+      onTranscript: ctx.onTranscript,
+      onState: ctx.onState,
     });
     // The shared transcripts file closes with the last partner.
     const close = stream.close.bind(stream);

@@ -14,7 +14,7 @@ import WebSocket from 'ws';
 import type { Logger } from 'pino';
 import type { MeetingEvent } from '../events';
 import { FRAME_SAMPLES, SAMPLE_RATE, frameTime, type Frame } from '../realtime/frame';
-import type { PartnerStatus } from '../run/context';
+import type { PartnerOutcome, PartnerProblem, PartnerState, PartnerStateChange, PartnerStatus, TranscriptSegment } from './status';
 import type { FrameSink } from '../sinks/sink';
 import { Resampler, downmix } from './resample';
 import type { Redactor } from './secrets';
@@ -23,6 +23,8 @@ import type { Adapter, PartnerResult, PartnerSpec } from './types';
 
 export interface PartnerSink extends FrameSink {
   status(): PartnerStatus;
+  /** Stops at once: sockets terminated, timers cleared, what was not confirmed accounted as gaps. */
+  abort(): void;
   /** The error that stopped this partner for good, if any (already redacted). */
   error(): string | undefined;
 }
@@ -105,6 +107,9 @@ export interface StreamDeps {
   onSend?(latencyMs: number, bytes: number): void;
   /** Every final as mapped to the timeline, silence included (benches). */
   onFinal?(start: number, end: number, sessionId: string | null): void;
+  /** Every transcript segment as it arrives (finals, and interims with --partner-interim). */
+  onTranscript?(t: TranscriptSegment): void;
+  onState?(change: PartnerStateChange): void;
 }
 
 export class PartnerStream implements PartnerSink {
@@ -176,6 +181,10 @@ export class PartnerStream implements PartnerSink {
   private reconnects = 0;
   private gapsMs = 0;
   private doneWaiter?: () => void;
+  private state: PartnerState = 'connecting';
+  private problem?: PartnerProblem;
+  private bytesSent = 0;
+  private badMessages = 0;
 
   constructor(private readonly d: StreamDeps) {
     this.name = d.spec.name;
@@ -342,6 +351,7 @@ export class PartnerStream implements PartnerSink {
       this.connAnchors.push({ pos: this.connSent, at: c.pos });
     }
     ws.send(c.data, { binary: true });
+    this.bytesSent += c.data.length;
     c.sent = true;
     this.connSent += c.samples;
     this.connLastEnd = c.pos + c.samples;
@@ -383,6 +393,7 @@ export class PartnerStream implements PartnerSink {
   private connect(): void {
     if (this.fatal || this.closed) return;
     this.attempt++;
+    this.setState('connecting');
     const url = this.a.url();
     this.log.debug({ url: this.d.redact.url(url), attempt: this.attempt }, 'connecting');
     const ws = new WebSocket(url, {
@@ -405,7 +416,12 @@ export class PartnerStream implements PartnerSink {
     });
     ws.on('open', () => this.onOpen(ws));
     ws.on('message', (data, isBinary) => {
-      if (ws === this.ws && !isBinary) this.onMessage(data.toString());
+      if (ws !== this.ws || isBinary) return;
+      try {
+        this.onMessage(data.toString());
+      } catch (err) {
+        this.badMessage(err);
+      }
     });
     ws.on('error', (err) => {
       if (ws === this.ws && !httpStatus) this.lastFailure = this.d.redact.error(err);
@@ -429,6 +445,7 @@ export class PartnerStream implements PartnerSink {
     this.connLastEnd = -1;
     this.sessionId = null;
     this.closeSent = false;
+    this.setState('open');
     // Replay from the last confirmed point: the first chunk not fully covered.
     let id = this.firstId();
     while (id < this.nextId && this.chunkById(id)!.pos + this.chunkById(id)!.samples <= this.confirmedPos) id++;
@@ -495,7 +512,7 @@ export class PartnerStream implements PartnerSink {
     if (!r.final && end <= this.lastFinalEnd + 0.005) return;
     if (!r.text && r.final && !r.words?.length) return; // silence, confirmed but not worth a line
     const round = (x: number) => Math.round(x * 1000) / 1000;
-    this.d.transcripts?.write({
+    const segment: TranscriptSegment = {
       partner: this.name,
       provider: this.a.provider,
       sessionId: this.sessionId,
@@ -504,12 +521,19 @@ export class PartnerStream implements PartnerSink {
       final: r.final,
       endOfTurn: r.endOfTurn,
       text: r.text,
+      ...(r.confidence !== undefined && { confidence: r.confidence }),
+      ...(r.speaker !== undefined && { speaker: r.speaker }),
+      ...(r.channel !== undefined && { channel: r.channel }),
       words: r.words?.map((w) => ({
         word: w.word,
         start: round(this.timeOf(this.posOfConn(w.start))),
         end: round(this.timeOf(this.posOfConn(w.end))),
+        ...(w.confidence !== undefined && { confidence: w.confidence }),
+        ...(w.speaker !== undefined && { speaker: w.speaker }),
       })),
-    });
+    };
+    this.d.transcripts?.write(segment);
+    this.d.onTranscript?.(segment);
   }
 
   /** Frees the chunks that finals have covered. */
@@ -528,6 +552,7 @@ export class PartnerStream implements PartnerSink {
     if (this.connLastEnd > this.confirmedPos) this.confirmedPos = this.connLastEnd;
     this.release();
     this.doneSeen = true;
+    this.setState('done');
     this.doneWaiter?.();
   }
 
@@ -552,6 +577,7 @@ export class PartnerStream implements PartnerSink {
           : httpStatus === 400 || httpStatus === 404
             ? 'the partner refused the URL or parameters - check --partner-url and --partner-param'
             : 'the partner refused the stream - check --partner-param';
+      this.problem = hint.includes('key') ? 'key_rejected' : 'refused';
       return this.fail(`partner ${this.name}: ${what}: ${hint}; the recording goes on`);
     }
     // Give up only on connections that open and then die before confirming
@@ -559,10 +585,12 @@ export class PartnerStream implements PartnerSink {
     // is retried for the whole meeting at the capped backoff.
     if (wasOpen && !this.connConfirmed) this.failures++;
     if (this.failures >= this.tune.maxFailures) {
+      this.problem = 'gave_up';
       return this.fail(
         `partner ${this.name}: gave up after ${this.failures} connections that closed before any result (last: ${what}) - check the partner's status and --partner-param; the recording goes on`,
       );
     }
+    this.setState('backoff', what);
     const base = kind === 'slow' ? this.tune.slowRetryMs : this.tune.backoffBaseMs;
     const cap = Math.max(base, this.tune.backoffMaxMs);
     // The delay grows with attempts since the last successful handshake; the
@@ -582,6 +610,7 @@ export class PartnerStream implements PartnerSink {
     if (this.fatal) return;
     this.fatal = this.d.redact.text(message);
     this.log.error({ partner: this.name }, this.fatal);
+    this.setState('failed', this.fatal);
     // Nothing more will be sent: free the buffer now, account for the loss at close.
     this.fatalFrom = this.timeOf(Math.max(this.confirmedPos, this.reportedUpTo));
     this.chunks = [];
@@ -659,12 +688,14 @@ export class PartnerStream implements PartnerSink {
     if (this.nextSendId < this.nextId) return this.schedulePump(20);
     const msg = this.a.closeMessage();
     this.closeSent = true;
+    this.setState('closing');
     if (msg) ws.send(msg);
     else ws.close(1000);
   }
 
   private shutdown(): void {
     this.closed = true;
+    if (this.state !== 'done' && this.state !== 'failed') this.setState('closed');
     clearInterval(this.ticker);
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     if (this.pumpTimer) clearTimeout(this.pumpTimer);
@@ -683,10 +714,48 @@ export class PartnerStream implements PartnerSink {
     this.bufferedSamples = 0;
   }
 
+  abort(): void {
+    if (this.closed) return;
+    this.closing = true;
+    this.doneWaiter?.();
+    if (!this.closed) this.shutdown();
+  }
+
+  private setState(to: PartnerState, reason?: string): void {
+    const from = this.state;
+    if (from === to) return;
+    this.state = to;
+    this.d.onState?.({ partner: this.name, from, to, ...(reason && { reason: this.d.redact.text(reason) }), t: this.lastFrameEnd });
+  }
+
+  /** A partner message we could not use: logged once, counted, one event; the stream goes on. */
+  private badMessage(err: unknown): void {
+    this.badMessages++;
+    if (this.badMessages > 1) return;
+    const error = this.d.redact.error(err);
+    this.log.warn({ error }, 'partner sent a message we could not use; ignoring it');
+    this.d.onEvent({ t: this.lastFrameEnd, kind: 'partner_bad_message', durationMs: 0, frames: 0, detail: { partner: this.name, error } });
+  }
+
+  private outcome(): PartnerOutcome {
+    const delivered = this.confirmedPos > 0 || this.doneSeen;
+    if (this.fatal) return { delivered, problem: this.problem ?? 'refused', reason: this.fatal };
+    if (!this.everOpened && this.attempt > 0 && this.lastFrameEnd > 0 && this.closed) {
+      return { delivered, problem: 'never_connected', reason: `partner ${this.name}: never connected (${this.lastFailure || 'no answer'}) - check --partner-url and the network` };
+    }
+    return { delivered };
+  }
+
   status(): PartnerStatus {
     const unsent = this.producedPos - (this.chunkById(this.nextSendId)?.pos ?? this.producedPos);
     return {
       name: this.name,
+      provider: this.a.provider,
+      codec: { name: this.a.codec === 'opus' ? 'opus' : 'linear16', sampleRate: this.a.rate, channels: this.a.channels },
+      state: this.state,
+      bytesSent: this.bytesSent,
+      badMessages: this.badMessages,
+      outcome: this.outcome(),
       connected: this.open,
       backlogSec: unsent / this.a.rate,
       audioSecSent: this.samplesSent / this.a.rate,

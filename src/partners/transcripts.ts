@@ -6,18 +6,9 @@
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 
-export interface TranscriptLine {
-  partner: string;
-  provider: string;
-  sessionId: string | null;
-  /** Seconds on the meeting timeline. */
-  start: number;
-  end: number;
-  final: boolean;
-  endOfTurn?: boolean;
-  text: string;
-  words?: { word: string; start: number; end: number }[];
-}
+import type { TranscriptSegment } from './status';
+
+export type TranscriptLine = TranscriptSegment;
 
 const MAX_PENDING_BYTES = 4 << 20;
 

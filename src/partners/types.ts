@@ -26,7 +26,10 @@ export interface PartnerResult {
   final: boolean;
   /** Deepgram speech_final / AssemblyAI end_of_turn. */
   endOfTurn?: boolean;
-  words?: { word: string; start: number; end: number }[];
+  confidence?: number;
+  speaker?: string;
+  channel?: number;
+  words?: { word: string; start: number; end: number; confidence?: number; speaker?: string }[];
 }
 
 export type Parsed =

@@ -6,16 +6,9 @@ import type { IntervalHistogram } from 'node:perf_hooks';
 import type { EventKind } from '../events';
 import type { RtStats } from '../realtime/stats';
 
-export interface PartnerStatus {
-  name: string;
-  connected: boolean;
-  /** Audio queued for this partner but not yet sent, in seconds. */
-  backlogSec: number;
-  audioSecSent: number;
-  reconnects: number;
-  sessionIds: string[];
-  gapsMs: number;
-}
+/** Owned by the partners (src/partners/status.ts). */
+export type { PartnerStatus } from '../partners/status';
+import type { PartnerStatus } from '../partners/status';
 
 export interface LogStats {
   sink: string;

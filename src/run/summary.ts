@@ -26,7 +26,7 @@ export interface RunSummary {
   threads: ThreadSummary[];
   refusedPriority: string[];
   ingestRestarts: number;
-  partners: Array<Pick<PartnerStatus, 'name' | 'sessionIds' | 'audioSecSent' | 'reconnects' | 'gapsMs'>>;
+  partners: Array<Pick<PartnerStatus, 'name' | 'provider' | 'codec' | 'sessionIds' | 'audioSecSent' | 'bytesSent' | 'reconnects' | 'gapsMs' | 'badMessages' | 'outcome'>>;
   log: LogStats;
   recording?: { dir: string; files: string[]; framesDropped: number };
 }
@@ -66,7 +66,18 @@ export function buildSummary(p: {
     threads: p.threads,
     refusedPriority: p.refused,
     ingestRestarts: p.ingestRestarts,
-    partners: p.partners.map(({ name, sessionIds, audioSecSent, reconnects, gapsMs }) => ({ name, sessionIds, audioSecSent, reconnects, gapsMs })),
+    partners: p.partners.map(({ name, provider, codec, sessionIds, audioSecSent, bytesSent, reconnects, gapsMs, badMessages, outcome }) => ({
+      name,
+      provider,
+      codec,
+      sessionIds,
+      audioSecSent,
+      bytesSent,
+      reconnects,
+      gapsMs,
+      badMessages,
+      outcome,
+    })),
     log: p.log,
     ...(p.recording && { recording: p.recording }),
   };

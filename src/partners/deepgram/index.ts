@@ -12,6 +12,8 @@ interface DgWord {
   punctuated_word?: string;
   start: number;
   end: number;
+  confidence?: number;
+  speaker?: number;
 }
 
 export function deepgramAdapter(spec: PartnerSpec): Adapter {
@@ -55,7 +57,13 @@ export function parseDeepgram(text: string): Parsed[] {
       const alt = m.channel?.alternatives?.[0] ?? {};
       const start = Number(m.start) || 0;
       const words = Array.isArray(alt.words)
-        ? (alt.words as DgWord[]).map((w) => ({ word: w.punctuated_word ?? w.word, start: w.start, end: w.end }))
+        ? (alt.words as DgWord[]).map((w) => ({
+            word: w.punctuated_word ?? w.word,
+            start: w.start,
+            end: w.end,
+            ...(typeof w.confidence === 'number' && { confidence: w.confidence }),
+            ...(typeof w.speaker === 'number' && { speaker: String(w.speaker) }),
+          }))
         : undefined;
       const out: Parsed[] = [];
       if (m.metadata?.request_id) out.push({ kind: 'session', id: String(m.metadata.request_id) });
@@ -67,6 +75,8 @@ export function parseDeepgram(text: string): Parsed[] {
           text: String(alt.transcript ?? ''),
           final: m.is_final === true,
           endOfTurn: m.speech_final === true,
+          ...(typeof alt.confidence === 'number' && { confidence: alt.confidence }),
+          ...(Array.isArray(m.channel_index) && typeof m.channel_index[0] === 'number' && { channel: m.channel_index[0] }),
           words,
         },
       });
