@@ -21,8 +21,8 @@ function decode(path: string): Float32Array {
   return new Float32Array(out.buffer.slice(out.byteOffset, out.byteOffset + out.byteLength));
 }
 
-function analyze(x: Float32Array, fs: number, block = 4096): DetectEvent[] {
-  const a = new ChannelAnalyzer(fs, 0);
+function analyze(x: Float32Array, fs: number, block = 4096, sensitivity = 1): DetectEvent[] {
+  const a = new ChannelAnalyzer(fs, 0, { sensitivity });
   for (let i = 0; i < x.length; i += block) a.push(x.subarray(i, Math.min(x.length, i + block)));
   return a.finish();
 }
@@ -115,6 +115,28 @@ test('a 1-sample click at +20 dB re local RMS is a click within 5 ms', () => {
   x[at] += amp;
   const ev = analyze(x, 48000);
   assert.ok(found(ev, 'click', at / 48000, 0.005), JSON.stringify(ev));
+  // Its score is its level in dB re the 20 ms before it: about +20 here (the RMS above spans both sides).
+  let b = 0;
+  for (let i = at - 960; i < at; i++) b += x[i] * x[i];
+  const expected = 20 * Math.log10(amp / Math.sqrt(b / 960));
+  const click = ev.find((e) => e.kind === 'click')!;
+  assert.ok(Math.abs(click.score - expected) < 1.5, `score ${click.score} dB, injected ${expected.toFixed(1)} dB`);
+});
+
+test('--sensitivity is monotonic: every event at one setting is still there at every higher one', () => {
+  const x = speech.slice();
+  // Clicks from invisible to plain (the quiet spot at 1.2 s makes its 0.064 a +21 dB click), and a dropout.
+  for (const [t, amp] of [[0.4, 0.004], [0.8, 0.016], [1.2, 0.064], [1.6, 0.25]] as const) x[Math.round(t * 8000) + 3] += amp;
+  x.fill(0, 2000, 2040);
+  const levels = [0.25, 0.5, 1, 2, 4, 10];
+  const runs = levels.map((s) => analyze(x, 8000, 4096, s));
+  for (let i = 0; i + 1 < runs.length; i++) {
+    for (const e of runs[i]!) {
+      const kept = runs[i + 1]!.some((f) => f.startSec <= e.endSec + 0.003 && f.endSec >= e.startSec - 0.003);
+      assert.ok(kept, `${e.kind} at ${e.startSec} found at sensitivity ${levels[i]} but not at ${levels[i + 1]}`);
+    }
+  }
+  assert.ok(runs[runs.length - 1]!.length > runs[0]!.length, `more at 10 than at 0.25: ${runs.map((r) => r.length)}`);
 });
 
 test('a splice (5 ms removed on the 10 ms grid) in a sustained guitar chord is a discontinuity', () => {

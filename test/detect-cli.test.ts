@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { formatClock, renderProgress } from '../src/detect/batch';
-import { CLI } from '../src/paths';
+import { CLI, ROOT } from '../src/paths';
 import { buildWav, testSignal, tmpDir } from './detect-fixtures';
 
 const root = tmpDir('earshot-detect-cli-');
@@ -52,7 +52,8 @@ test('--json: one object per file in DESIGN.md shape, folders walked in order, t
   assert.equal(recs.map((x) => x.file), [one, bad, three, two], 'recursive, name order, audio extensions only');
   for (const rec of recs) {
     const keys = Object.keys(rec);
-    assert.equal(keys, rec.error === undefined ? ['file', 'sampleRate', 'channels', 'durationSec', 'events'] : ['file', 'sampleRate', 'channels', 'durationSec', 'events', 'error']);
+    const verdict = rec.sampleRate === null ? [] : ['severity', 'audiblePerMin', 'lostMs', 'chopped'];
+    assert.equal(keys, ['file', 'sampleRate', 'channels', 'durationSec', 'events', ...verdict, ...(rec.error === undefined ? [] : ['error'])]);
     for (const e of rec.events) assert.equal(Object.keys(e), ['kind', 'startSec', 'endSec', 'channel', 'score']);
   }
   const [a, b, c, d] = recs as [Rec, Rec, Rec, Rec];
@@ -161,7 +162,8 @@ test('a table by default, and the exit code gates on --fail-on kinds', () => {
   // What the analyzer (another module) finds here is its business; the exit code must follow it.
   const kinds = new Set(parseLines(detect(['--json', eventsWav]).stdout)[0]!.events.map((e) => e.kind));
   const r = detect([eventsWav]);
-  assert.match(r.stdout.split('\n')[0]!, /^FILE\s+KIND\s+START\s+END\s+CH\s+SCORE$/);
+  assert.match(r.stdout.split('\n')[0]!, /^FILE\s+KIND\s+START\s+END\s+CH\s+dB$/);
+  assert.match(r.stdout, /severity (low|medium|high): [\d.]+ audible\/min, \d+ ms lost/);
   assert.ok(kinds.size > 0, 'the dropout and the clipped run are found');
   assert.is(r.code, 1, r.stderr);
   for (const k of kinds) assert.match(r.stdout, new RegExp(`\\b${k}\\b`));
@@ -169,6 +171,21 @@ test('a table by default, and the exit code gates on --fail-on kinds', () => {
   if (other.length) assert.is(detect(['--fail-on', other.join(','), eventsWav]).code, 0, 'kinds not found do not fail');
   assert.is(detect(['--fail-on', [...kinds][0]!, eventsWav]).code, 1);
   assert.is(detect(['--fail-on', 'none', eventsWav]).code, 0);
+});
+
+test('holes that recur at a steady period get a chopped-audio verdict and high severity', () => {
+  // Real speech with 80 ms of it zeroed every 170 ms from 2 s to 8 s, as a bot losing packet bursts does.
+  const speech = execFileSync('ffmpeg', ['-v', 'error', '-i', join(ROOT, 'samples', 'speech.wav'), '-ac', '1', '-ar', '16000', '-f', 'f32le', '-acodec', 'pcm_f32le', 'pipe:1']);
+  const x = new Float32Array(speech.buffer.slice(speech.byteOffset, speech.byteOffset + speech.byteLength));
+  for (let t = 2; t < 8; t += 0.17) x.fill(0, Math.round(t * 16000), Math.round((t + 0.08) * 16000));
+  const chopped = join(root, 'chopped.wav');
+  writeFileSync(chopped, buildWav({ enc: 's16', channels: 1, rate: 16000, samples: Float64Array.from(x) }));
+  const rec = parseLines(detect(['--json', chopped]).stdout)[0] as Rec & { severity: string; chopped: { holeMs: number; everyMs: number; holes: number } | null };
+  assert.ok(rec.chopped, JSON.stringify(rec).slice(0, 400));
+  assert.ok(Math.abs(rec.chopped!.holeMs - 80) <= 3 && Math.abs(rec.chopped!.everyMs - 170) <= 3, JSON.stringify(rec.chopped));
+  assert.ok(rec.chopped!.holes >= 20, `${rec.chopped!.holes} holes`);
+  assert.is(rec.severity, 'high');
+  assert.match(detect([chopped]).stdout, /CHOPPED: 80 ms holes every 170 ms/);
 });
 
 test('progress line: files, audio hours, x real time, ETA, within the terminal width', () => {

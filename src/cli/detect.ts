@@ -9,7 +9,8 @@ import type { FileResult } from '../detect/file';
 import { CSV_HEADER, TABLE_HEADER, csvRows, jsonLine, tableRows, writeLabels, type OutputFormat } from '../detect/output';
 import { writeReport } from '../detect/report';
 import { parseFlags } from './args';
-import { UserError } from '../util/duration';
+import { parseDuration, UserError } from '../util/duration';
+import { isUrl, parseShard, readManifest, redactUrl, SweepOutput } from '../detect/sweep';
 
 const KINDS: DetectKind[] = ['click', 'dropout', 'discontinuity', 'repeat', 'clipping'];
 
@@ -19,26 +20,49 @@ export const EXIT_BAD_INPUT = 2;
 
 const HELP = `usage: earshot detect PATH... [--json | --csv | --labels] [--report FILE.html]
                       [--jobs N] [--fail-on KINDS] [--sensitivity X]
+       earshot detect --manifest FILE|- [--shard INDEX/COUNT] --output FILE.jsonl [...]
 
 Finds clicks, dropouts, discontinuities (splices), repeated blocks and clipping
 in recordings. PATH is a file or a folder (searched recursively for audio files).
-WAV (RIFF/RIFX/RF64) is read natively; other formats (FLAC, Ogg Opus, MP3...) are
-decoded with ffmpeg. Each file is streamed: memory stays flat whatever its size.
+WAV (RIFF/RIFX/RF64) is read natively; other formats (FLAC, Ogg/WebM Opus, MP3...)
+are decoded with ffmpeg. Each file is streamed: memory stays flat whatever its size.
+
+Every event's score is its level in dB relative to the audio's RMS over the 20 ms
+before it: a click's peak, a splice's jump, the audio a dropout lost (about 0 dB),
+a repeated block's level, the level clipping cut off at. At or above 0 dB it is
+plainly audible. Each file gets a severity (none, low, medium, high) from its
+audible events per minute and the share of audio lost, and a chopped-audio verdict
+when holes recur at a steady period ("80 ms holes every 170 ms").
 
 output (stdout; default a table):
   --json             JSON Lines, one object per file:
                      {"file","sampleRate","channels","durationSec",
-                      "events":[{"kind","startSec","endSec","channel","score"}],"error"?}
+                      "events":[{"kind","startSec","endSec","channel","score"}],
+                      "severity","audiblePerMin","lostMs","chopped":null|{"holeMs",
+                      "everyMs","holes","fromSec","toSec"},"error"?}
   --csv              one row per event (a file without events gets one empty row)
   --labels           write an Audacity label track beside each file
                      (FILE.labels.txt: start<TAB>end<TAB>kind score)
-  --report FILE.html also write a self-contained HTML page: waveform, events, table
+  --report FILE.html also write a self-contained HTML page: a summary of the batch
+                     (files by severity, counts per kind, chopped verdicts), then
+                     each file's waveform with a time axis, drawn when scrolled to
+
+sweeps (an archive over many machines):
+  --manifest FILE    read paths or http(s) URLs, one a line (# comments), from FILE
+                     or - for stdin, besides any PATH given
+  --shard I/COUNT    analyse only entries I, I+COUNT, I+2*COUNT... (0-based); "/COUNT"
+                     takes I from JOB_COMPLETION_INDEX (a Kubernetes Indexed Job)
+  --output FILE      append JSON Lines records to FILE as each file is done, and on a
+                     rerun skip the files already in it (resume after a kill)
+  --heartbeat DUR    when stderr is not a terminal, a progress line every DUR (files,
+                     audio hours, queue left, last file done; default 30s, 0 for none)
 
 options:
   --jobs N           files analysed in parallel (default: ${defaultJobs()}, the core count)
   --fail-on KINDS    comma-separated kinds that make the exit code 1
                      (${KINDS.join(', ')}; "any" (default) or "none")
-  --sensitivity X    scales every detection threshold: >1 finds more, <1 fewer (default 1)
+  --sensitivity X    scales every detection threshold: a higher X only ever adds events
+                     (>1 finds more, <1 fewer; default 1, useful range 0.25-4)
   -h, --help         this help
 
 A progress bar is drawn on stderr when it is a terminal; a summary line always goes
@@ -85,6 +109,10 @@ export async function main(argv: string[]): Promise<number> {
     jobs: { type: 'string' },
     'fail-on': { type: 'string' },
     sensitivity: { type: 'string' },
+    manifest: { type: 'string' },
+    shard: { type: 'string' },
+    output: { type: 'string' },
+    heartbeat: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   }, true);
   const { values: v, positionals } = parsed;
@@ -95,7 +123,10 @@ export async function main(argv: string[]): Promise<number> {
   const formats = (['json', 'csv', 'labels'] as const).filter((f) => v[f]);
   if (formats.length > 1) throw new UserError(`--${formats.join(' and --')} cannot be combined - pick one output format`);
   const format: OutputFormat = formats.length > 0 ? formats[0]! : 'table';
-  if (positionals.length === 0) throw new UserError('no input - give one or more files or folders, e.g. `earshot detect recordings/`');
+  if (positionals.length === 0 && v.manifest === undefined) throw new UserError('no input - give one or more files or folders, e.g. `earshot detect recordings/`, or --manifest FILE');
+  const shard = v.shard !== undefined ? parseShard(v.shard, process.env) : undefined;
+  const heartbeatSec = parseDuration(v.heartbeat ?? '30s', '--heartbeat') / 1000;
+  if (v.output !== undefined && format !== 'table') throw new UserError(`--output writes JSON Lines to its file - drop --${format}`);
   const jobs = v.jobs !== undefined ? parsePositiveInt(v.jobs, '--jobs') : defaultJobs();
   const failOn = parseFailOn(v['fail-on'] ?? 'any');
   const sensitivity = v.sensitivity !== undefined ? parseSensitivity(v.sensitivity) : undefined;
@@ -110,12 +141,27 @@ export async function main(argv: string[]): Promise<number> {
     }
   }
 
-  const inputs = await collectInputs(positionals);
-  if (inputs.length === 0) throw new UserError(`no audio files found in ${positionals.join(', ')} - give WAV/FLAC/Opus/MP3 files or folders containing them`);
+  let inputs = await collectInputs(positionals);
+  if (v.manifest !== undefined) {
+    // A manifest alone is sharded as it is read: a pod holds only its own share of the list.
+    const entries = await readManifest(v.manifest, positionals.length === 0 ? shard : undefined, process.stdin);
+    inputs.push(...entries.map((e) => (isUrl(e) ? { path: e, name: redactUrl(e), size: 0 } : { path: e, size: 0 })));
+  }
+  if (inputs.length === 0) throw new UserError(`no audio files found in ${[...positionals, ...(v.manifest ? [v.manifest] : [])].join(', ')} - give WAV/FLAC/Opus/MP3 files or folders containing them`);
+  // Shards split the whole expanded list, so folders and manifests shard alike.
+  if (shard && positionals.length > 0) inputs = inputs.filter((_, i) => i % shard.count === shard.index);
+  const sweep = v.output !== undefined ? SweepOutput.open(v.output) : undefined;
+  const skipped = sweep ? inputs.filter((f) => sweep.done.has(f.name ?? f.path)).length : 0;
+  if (sweep) inputs = inputs.filter((f) => !sweep.done.has(f.name ?? f.path));
+  const label = shard ? `shard ${shard.index}/${shard.count}` : '';
+  if (sweep) {
+    process.stderr.write(`earshot detect${label ? ` [${label}]` : ''}: ${inputs.length} files to do` +
+      `${skipped ? `, ${skipped} already in ${v.output} (skipped)` : ''}\n`);
+  }
 
   const out = process.stdout;
   if (format === 'csv') out.write(CSV_HEADER);
-  if (format === 'table') out.write(TABLE_HEADER);
+  if (format === 'table' && !sweep) out.write(TABLE_HEADER);
   const kept: FileResult[] = [];
   let failing = 0;
   let readable = 0;
@@ -123,11 +169,17 @@ export async function main(argv: string[]): Promise<number> {
     jobs,
     sensitivity,
     envelope: reportPath !== undefined,
+    heartbeatSec,
+    label,
     onResult(r) {
       if (r.sampleRate !== null) readable++;
       failing += r.events.filter((e) => failOn.has(e.kind)).length;
       if (reportPath !== undefined) kept.push(r);
       else delete r.envelope;
+      if (sweep) {
+        sweep.append(jsonLine(r));
+        return;
+      }
       switch (format) {
         case 'json':
           out.write(jsonLine(r));
@@ -151,6 +203,7 @@ export async function main(argv: string[]): Promise<number> {
       }
     },
   });
+  sweep?.close();
   if (reportPath !== undefined) writeReport(reportPath, kept);
 
   const kinds = Object.entries(summary.byKind)
@@ -164,7 +217,7 @@ export async function main(argv: string[]): Promise<number> {
       `${summary.events} event${summary.events === 1 ? '' : 's'}${kinds ? ` (${kinds})` : ''}` +
       `${reportPath !== undefined ? `; report: ${reportPath}` : ''}\n`,
   );
-  if (readable === 0) return EXIT_BAD_INPUT;
+  if (readable === 0 && !(sweep && summary.files === 0)) return EXIT_BAD_INPUT;
   return failing > 0 ? EXIT_FOUND : EXIT_CLEAN;
 }
 

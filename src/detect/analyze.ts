@@ -9,6 +9,7 @@ import { ClipTracker, CLIP_LEVEL } from './clipping';
 import { DropoutTracker, SILENCE_LEVEL } from './dropouts';
 import type { RawEvent } from './events';
 import { ImpulseDetector } from './impulses';
+import { LevelHistory, levelDb } from './level';
 import { RepeatTracker } from './repeats';
 
 export type DetectKind = 'click' | 'dropout' | 'discontinuity' | 'repeat' | 'clipping';
@@ -18,6 +19,7 @@ export interface DetectEvent {
   startSec: number;
   endSec: number;
   channel: number;
+  /** The defect's level in dB relative to the audio's RMS over the 20 ms before it (see level.ts). */
   score: number;
 }
 
@@ -48,6 +50,9 @@ export class ChannelAnalyzer {
   private readonly impulses: ImpulseDetector;
   private readonly found: RawEvent[] = [];
   private readonly impulseFound: RawEvent[] = [];
+  private readonly history: LevelHistory;
+  private referenced = 0;
+  private impulseReferenced = 0;
   private finished = false;
 
   constructor(
@@ -68,6 +73,7 @@ export class ChannelAnalyzer {
     this.clips = new ClipTracker(sampleRate, clip);
     this.repeats = new RepeatTracker(sampleRate, sens);
     this.impulses = new ImpulseDetector(sampleRate, sens);
+    this.history = new LevelHistory(sampleRate);
     this.keep = Math.max(RepeatTracker.lookback(sampleRate), this.impulses.lookback()) + 64;
     const cap = this.keep + CHUNK;
     this.x = new Float32Array(cap);
@@ -83,10 +89,24 @@ export class ChannelAnalyzer {
       this.x.set(chunk, this.len);
       this.len += chunk.length;
       const to = this.base + this.len;
+      this.history.push(this.x, this.base, from, to);
       this.dropouts.scan(this.x, this.base, from, to, this.found);
       this.clips.scan(this.x, this.base, from, to, this.found);
       this.repeats.scan(this.x, this.base, from, to, this.found);
       this.impulses.advance(this.x, this.ef, this.base, to, this.impulseFound);
+      this.reference();
+    }
+  }
+
+  /** Gives each event found since the last call its reference level, while the history still holds it. */
+  private reference(): void {
+    for (; this.referenced < this.found.length; this.referenced++) {
+      const e = this.found[this.referenced];
+      e.ref = this.history.rmsBefore(e.start) ?? e.level;
+    }
+    for (; this.impulseReferenced < this.impulseFound.length; this.impulseReferenced++) {
+      const e = this.impulseFound[this.impulseReferenced];
+      e.ref = this.history.rmsBefore(e.start) ?? e.level;
     }
   }
 
@@ -99,6 +119,7 @@ export class ChannelAnalyzer {
       this.dropouts.finish(this.x, this.base, total, this.found);
       this.clips.finish(total, this.found);
       this.repeats.finish(this.x, this.base, this.found);
+      this.reference();
     }
     return this.settle();
   }
@@ -124,7 +145,7 @@ export class ChannelAnalyzer {
       startSec: e.start / fs,
       endSec: e.end / fs,
       channel: this.channel,
-      score: Math.round(e.score * 100) / 100,
+      score: levelDb(e.level, e.ref ?? e.level),
     }));
   }
 

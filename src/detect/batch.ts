@@ -21,7 +21,11 @@ export const AUDIO_EXTENSIONS = new Set([
 ]);
 
 export interface InputFile {
+  /** What to open: a local path, or a URL (manifest entries). */
   path: string;
+  /** The name reported for it (default: path); for a URL, without its credentials. */
+  name?: string;
+  /** Bytes, 0 when unknown (manifest entries are not looked at before their turn). */
   size: number;
   /** Set when the path could not be used at all (missing, unreadable folder). */
   error?: string;
@@ -68,8 +72,12 @@ export interface BatchOptions {
   envelope?: boolean;
   /** Called once per file, in input order. */
   onResult(result: FileResult, index: number): void;
-  /** Where the progress bar goes; drawn only when it is a TTY. Default process.stderr. */
+  /** Where the progress bar (a TTY) or the heartbeat lines (anything else) go. Default process.stderr. */
   progressStream?: NodeJS.WriteStream;
+  /** Seconds between heartbeat lines when the stream is not a terminal; 0 for none. */
+  heartbeatSec?: number;
+  /** Prefix of each heartbeat line (e.g. the shard). */
+  label?: string;
 }
 
 export interface BatchSummary {
@@ -85,16 +93,20 @@ export function defaultJobs(): number {
   return Math.max(1, availableParallelism());
 }
 
+/** Files started ahead of the oldest unfinished one, per job: keeps the in-order output's buffer bounded on a huge manifest. */
+const AHEAD_PER_JOB = 4;
+
 export async function runBatch(inputs: InputFile[], opts: BatchOptions): Promise<BatchSummary> {
   const t0 = performance.now();
   const summary: BatchSummary = { files: inputs.length, failed: 0, audioSec: 0, wallSec: 0, events: 0, byKind: {} };
   const jobs = Math.max(1, Math.min(opts.jobs ?? defaultJobs(), inputs.filter((f) => !f.error).length || 1));
-  const results: Array<FileResult | undefined> = new Array(inputs.length);
+  const results = new Map<number, FileResult>();
   let next = 0;
+  const waiting: Array<() => void> = [];
   const emit = (): void => {
-    while (next < inputs.length && results[next]) {
-      const r = results[next]!;
-      results[next] = undefined; // the caller keeps what it needs; memory stays per-file
+    while (results.has(next)) {
+      const r = results.get(next)!;
+      results.delete(next); // the caller keeps what it needs; memory stays per-file
       if (r.error) summary.failed++;
       summary.audioSec += r.durationSec ?? 0;
       summary.events += r.events.length;
@@ -102,30 +114,39 @@ export async function runBatch(inputs: InputFile[], opts: BatchOptions): Promise
       opts.onResult(r, next);
       next++;
     }
+    for (const w of waiting.splice(0)) w();
   };
 
-  const progress = new ProgressBar(inputs, opts.progressStream ?? process.stderr, t0);
+  const progress = new ProgressBar(inputs, opts.progressStream ?? process.stderr, t0, opts.heartbeatSec ?? 0, opts.label ?? '', jobs);
   const pool = new StaticPool({ size: jobs, task: join(__dirname, 'worker.js') });
-  try {
-    await Promise.all(
-      inputs.map(async (input, i) => {
-        if (input.error) {
-          results[i] = { file: input.path, sampleRate: null, channels: null, durationSec: null, events: [], error: input.error, wallSec: 0 };
-        } else {
-          const slots = new SharedArrayBuffer(2 * Float64Array.BYTES_PER_ELEMENT);
-          progress.track(i, slots);
-          const task: FileTask = { path: input.path, name: input.path, sensitivity: opts.sensitivity, envelope: !!opts.envelope, progress: slots };
-          try {
-            results[i] = (await pool.exec(task)) as FileResult;
-          } catch (err) {
-            // The worker itself died (out of memory, a native crash): the pool replaces it; this file is reported.
-            results[i] = { file: input.path, sampleRate: null, channels: null, durationSec: null, events: [], error: `worker failed: ${(err as Error)?.message ?? String(err)}`, wallSec: 0 };
-          }
-          progress.done(i, results[i]!);
+  let cursor = 0;
+  const runner = async (): Promise<void> => {
+    for (;;) {
+      const i = cursor++;
+      if (i >= inputs.length) return;
+      while (i - next >= jobs * AHEAD_PER_JOB) await new Promise<void>((resolve) => waiting.push(resolve));
+      const input = inputs[i]!;
+      let result: FileResult;
+      if (input.error) {
+        result = { file: input.path, sampleRate: null, channels: null, durationSec: null, events: [], error: input.error, wallSec: 0 };
+      } else {
+        const slots = new SharedArrayBuffer(2 * Float64Array.BYTES_PER_ELEMENT);
+        progress.track(i, slots);
+        const task: FileTask = { path: input.path, name: input.name ?? input.path, sensitivity: opts.sensitivity, envelope: !!opts.envelope, progress: slots };
+        try {
+          result = (await pool.exec(task)) as FileResult;
+        } catch (err) {
+          // The worker itself died (out of memory, a native crash): the pool replaces it; this file is reported.
+          result = { file: task.name, sampleRate: null, channels: null, durationSec: null, events: [], error: `worker failed: ${(err as Error)?.message ?? String(err)}`, wallSec: 0 };
         }
-        emit();
-      }),
-    );
+      }
+      progress.done(i, result);
+      results.set(i, result);
+      emit();
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: jobs * 2 }, runner));
   } finally {
     progress.stop();
     await pool.destroy();
@@ -142,17 +163,42 @@ class ProgressBar {
   private bytesDone = 0;
   private readonly totalBytes: number;
   private readonly timer: NodeJS.Timeout | undefined;
+  private lastDone: number;
 
   constructor(
     private readonly inputs: InputFile[],
     private readonly stream: NodeJS.WriteStream,
     private readonly t0: number,
+    heartbeatSec: number,
+    private readonly label: string,
+    private readonly jobs: number,
   ) {
     this.totalBytes = inputs.reduce((s, f) => s + f.size, 0);
+    this.lastDone = t0;
     if (stream.isTTY) {
       this.timer = setInterval(() => this.draw(), 250);
       this.timer.unref();
+    } else if (heartbeatSec > 0) {
+      // Not a terminal (a pod's log): one whole line every heartbeatSec, so a stalled shard shows.
+      this.timer = setInterval(() => this.stream.write(this.heartbeat() + '\n'), heartbeatSec * 1000);
+      this.timer.unref();
     }
+  }
+
+  /** Files done, audio hours, queue left, in flight, speed, and how long since a file last finished. */
+  heartbeat(): string {
+    const now = performance.now();
+    const audio = this.audioDone + [...this.live.values()].reduce((s, v) => s + v[0]!, 0);
+    const elapsed = (now - this.t0) / 1000;
+    return renderHeartbeat({
+      label: this.label,
+      filesDone: this.filesDone,
+      files: this.inputs.length,
+      inFlight: Math.min(this.live.size, this.jobs),
+      audioSec: audio,
+      elapsedSec: elapsed,
+      sinceLastSec: (now - this.lastDone) / 1000,
+    });
   }
 
   track(i: number, slots: SharedArrayBuffer): void {
@@ -161,6 +207,7 @@ class ProgressBar {
 
   done(i: number, r: FileResult): void {
     this.live.delete(i);
+    this.lastDone = performance.now();
     this.filesDone++;
     this.audioDone += r.durationSec ?? 0;
     this.bytesDone += this.inputs[i]!.size;
@@ -188,8 +235,27 @@ class ProgressBar {
   stop(): void {
     if (!this.timer) return;
     clearInterval(this.timer);
-    this.stream.write('\r\x1b[2K');
+    if (this.stream.isTTY) this.stream.write('\r\x1b[2K');
   }
+}
+
+export interface HeartbeatState {
+  label: string;
+  filesDone: number;
+  files: number;
+  inFlight: number;
+  audioSec: number;
+  elapsedSec: number;
+  sinceLastSec: number;
+}
+
+/** One heartbeat line, e.g. `earshot detect [shard 1/4] heartbeat: 120/500 files, 3.21 h audio, 378 queued, 2 in progress, 410x real time, last file 2 s ago`. */
+export function renderHeartbeat(s: HeartbeatState): string {
+  const speed = s.elapsedSec > 0 ? s.audioSec / s.elapsedSec : 0;
+  const queued = Math.max(0, s.files - s.filesDone - s.inFlight);
+  return `earshot detect${s.label ? ` [${s.label}]` : ''} heartbeat: ${s.filesDone}/${s.files} files, ` +
+    `${(s.audioSec / 3600).toFixed(2)} h audio, ${queued} queued, ${s.inFlight} in progress, ` +
+    `${Math.round(speed)}x real time, last file ${Math.round(s.sinceLastSec)} s ago`;
 }
 
 export interface ProgressState {

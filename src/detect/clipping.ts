@@ -108,7 +108,7 @@ export class ClipTracker {
   }
 
   private close(out: RawEvent[]): void {
-    if (this.evRuns > 1 || this.evLimited) out.push({ kind: 'clipping', start: this.evStart, end: this.evEnd, score: this.evCount });
+    if (this.evRuns > 1 || this.evLimited) out.push({ kind: 'clipping', start: this.evStart, end: this.evEnd, level: this.level });
     this.evStart = -1;
   }
 }

@@ -8,7 +8,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { ffmpegPath } from '../ingest/ffmpeg-path';
 import { FileByteReader, StreamByteReader } from './bytes';
 import { AudioFileError, type AudioInfo, type AudioSource } from './source';
+import { isUrl } from './sweep';
 import { describeFsError, openWavReader, type WavSource } from './wav';
+
+/** A URL that sends no response headers within this long is an error, not a hang. */
+const URL_CONNECT_TIMEOUT_MS = 30_000;
+/** ...and so is one whose body then stalls this long between chunks. */
+const URL_STALL_TIMEOUT_MS = 60_000;
 
 const WAV_MAGIC = new Set(['RIFF', 'RIFX', 'RF64', 'BW64']);
 /** ffmpeg's input dump (Duration, stream line) is read from this much of stderr; the rest is only kept as a tail. */
@@ -17,6 +23,7 @@ const STDERR_TAIL_BYTES = 2 * 1024;
 
 /** Opens `path` with the right decoder. Throws AudioFileError naming the file and the reason. */
 export async function openAudio(path: string, name = path): Promise<AudioSource> {
+  if (isUrl(path)) return openUrl(path, name);
   let reader: FileByteReader;
   try {
     reader = await FileByteReader.open(path);
@@ -150,8 +157,48 @@ class FfmpegSource implements AudioSource {
   }
 }
 
-/** Decodes `path` through ffmpeg (first audio stream, native rate and channels, 32-bit float). */
-export async function openWithFfmpeg(path: string, name = path): Promise<AudioSource> {
+/**
+ * Fetches a URL ourselves and streams the body into ffmpeg's stdin: the URL (and any signature
+ * in it) never reaches ffmpeg's argv, and a server that never answers, or stalls, is a time-bound
+ * error naming the URL without its credentials.
+ */
+async function openUrl(url: string, name: string): Promise<AudioSource> {
+  const abort = new AbortController();
+  let timer = setTimeout(() => abort.abort(), URL_CONNECT_TIMEOUT_MS);
+  let res: Response;
+  try {
+    // fetch refuses credentials in the URL: they travel as Basic authorization instead.
+    const u = new URL(url);
+    const headers: Record<string, string> = {};
+    if (u.username || u.password) {
+      headers.authorization = `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}`;
+      u.username = '';
+      u.password = '';
+    }
+    res = await fetch(u, { signal: abort.signal, redirect: 'follow', headers });
+  } catch (err) {
+    clearTimeout(timer);
+    // The cause names the failure (ECONNREFUSED, ENOTFOUND...); messages that could quote the URL are not passed on.
+    const cause = (err as Error).cause as NodeJS.ErrnoException | undefined;
+    const why = abort.signal.aborted ? `no response within ${URL_CONNECT_TIMEOUT_MS / 1000} s` : cause?.code ?? 'network error';
+    throw new AudioFileError(name, `cannot fetch it (${why}) - check the URL and that this machine can reach it`, 'unreadable');
+  }
+  clearTimeout(timer);
+  if (!res.ok || !res.body) {
+    abort.abort();
+    throw new AudioFileError(name, `cannot fetch it (HTTP ${res.status}) - check the URL is current (signed URLs expire)`, 'unreadable');
+  }
+  const { Readable } = await import('node:stream');
+  const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream);
+  const rearm = () => { clearTimeout(timer); timer = setTimeout(() => body.destroy(new Error(`stalled for ${URL_STALL_TIMEOUT_MS / 1000} s`)), URL_STALL_TIMEOUT_MS); };
+  rearm();
+  body.on('data', rearm);
+  body.on('close', () => clearTimeout(timer));
+  return openWithFfmpeg('pipe:0', name, body);
+}
+
+/** Decodes `path` through ffmpeg (first audio stream, native rate and channels, 32-bit float); `input` feeds its stdin when path is pipe:0. */
+export async function openWithFfmpeg(path: string, name = path, input?: NodeJS.ReadableStream): Promise<AudioSource> {
   let bin: string;
   try {
     bin = ffmpegPath().path;
@@ -159,7 +206,13 @@ export async function openWithFfmpeg(path: string, name = path): Promise<AudioSo
     throw new AudioFileError(name, `not a WAV, and ${(err as Error).message}`, 'unreadable');
   }
   const args = ['-nostdin', '-hide_banner', '-nostats', '-v', 'info', '-i', path, '-map', '0:a:0', '-vn', '-sn', '-dn', '-c:a', 'pcm_f32le', '-f', 'wav', '-'];
-  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(bin, args, { stdio: [input ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+  if (input) {
+    // ffmpeg may stop reading early (a decode error); that EPIPE is its story, told on stderr.
+    child.stdin!.on('error', () => {});
+    input.on('error', () => child.kill('SIGKILL')); // a stalled or broken download is a failure, not a short file
+    input.pipe(child.stdin!);
+  }
   const stderr = new StderrCapture();
   child.stderr!.on('data', (c: Buffer) => stderr.feed(c));
   child.stderr!.on('end', () => stderr.end());

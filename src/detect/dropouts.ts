@@ -72,7 +72,7 @@ export class DropoutTracker {
     const after = edgeRms(x, this.pendingEnd - base, this.edge);
     const edgeLevel = Math.min(after, this.pendingBefore);
     if (edgeLevel >= this.edgeMin) {
-      out.push({ kind: 'dropout', start: this.pendingStart, end: this.pendingEnd, score: 20 * Math.log10(edgeLevel / this.edgeMin) });
+      out.push({ kind: 'dropout', start: this.pendingStart, end: this.pendingEnd, level: edgeLevel });
     }
     this.pendingEnd = -1;
   }

@@ -7,5 +7,8 @@ export interface RawEvent {
   start: number;
   /** One past the last affected sample; equal to `start` for a point event (a splice). */
   end: number;
-  score: number;
+  /** Linear level of the defect (a click's pulse peak, a jump's size, the audio a dropout lost...). */
+  level: number;
+  /** RMS of the 20 ms before `start`, filled in by the analyzer as the event is found. */
+  ref?: number;
 }

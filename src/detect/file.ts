@@ -9,6 +9,7 @@ import { ChannelAnalyzer, type DetectEvent } from './analyze';
 import { openAudio } from './decode';
 import { Envelope, type EnvelopeData } from './envelope';
 import { AudioFileError, type AudioSource } from './source';
+import { fileVerdict, type FileVerdict } from './verdict';
 
 export interface FileTask {
   /** Path to open. */
@@ -27,6 +28,8 @@ export interface FileResult {
   channels: number | null;
   durationSec: number | null;
   events: DetectEvent[];
+  /** Severity and chopped-audio verdict (absent when the file never opened). */
+  verdict?: FileVerdict;
   error?: string;
   codec?: string;
   /** Seconds of wall time spent on this file (for the summary's × real time). */
@@ -70,6 +73,7 @@ export async function analyzeFile(task: FileTask): Promise<FileResult> {
   } catch (err) {
     result.error ??= `analysis failed: ${(err as Error)?.message ?? String(err)}`;
   }
+  if (result.durationSec !== null) result.verdict = fileVerdict(result.events, result.durationSec);
   result.wallSec = (performance.now() - t0) / 1000;
   return result;
 }

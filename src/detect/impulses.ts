@@ -143,7 +143,7 @@ export class ImpulseDetector {
   private readonly c2: Float64Array;
 
   constructor(sampleRate: number, sensitivity: number) {
-    this.screen = new Screener(sampleRate, sensitivity);
+    this.screen = new Screener(sampleRate);
     this.maxCluster = 2 * this.screen.order + Math.round((MAX_CLUSTER_MS * sampleRate) / 1000);
     this.fit = Math.max(4 * testOrder(sampleRate), Math.round((FIT_MS * sampleRate) / 1000));
     this.win = Math.max(4 * testOrder(sampleRate), Math.round((SCALE_MS * sampleRate) / 1000));
@@ -214,7 +214,7 @@ export class ImpulseDetector {
     for (let k = 0; k <= P; k++) norm += coef[k] * coef[k];
     const sq = Math.sqrt(norm);
     const sMaxRaw = sp > sn ? sp : sn;
-    const zScale = sq / norm / (sMaxRaw / sens);
+    const zScale = sq / norm / sMaxRaw; // robust sigmas at sensitivity 1: shape tests use it as is, thresholds scaled by sens
     // Two-sided residual (least-squares estimate of a one-sample click, kept in `c`) and the
     // same-sample overlap of the one-sided residuals.
     const c = this.c2;
@@ -230,7 +230,7 @@ export class ImpulseDetector {
       if (z > zEps) zEps = z;
       const f = Math.abs(lf[n - lo]) / sp;
       const g = Math.abs(lb[n - lo]) / sn;
-      const o = (f < g ? f : g) * sens;
+      const o = f < g ? f : g;
       if (o > overlap) { overlap = o; overlapAt = n; }
     }
     const isoC = Math.max(1, isoF / CLICK_ISOLATION, isoB / CLICK_ISOLATION);
@@ -251,15 +251,17 @@ export class ImpulseDetector {
     const stepLike = stepRatio >= STEP_RATIO;
     // Both one-sided residuals this far out at one sample is an impulse whatever the step ratio
     // says (a 4-5 sample click at 8 kHz can look like a step over 3 samples; a join never does this).
-    const clickShaped = overlap >= SPLICE_OVERLAP_MAX / sens;
-    const couldClick = (!stepLike || clickShaped) && overlap >= CLICK_OVERLAP_Z && zEps / isoC >= CLICK_Z;
+    // Shape decisions (step-like, click-shaped, wide overlap) use the unscaled statistics and
+    // only the thresholds move with the sensitivity, so that a higher one can only add events.
+    const clickShaped = overlap >= SPLICE_OVERLAP_MAX;
+    const couldClick = (!stepLike || clickShaped) && overlap * sens >= CLICK_OVERLAP_Z && (zEps * sens) / isoC >= CLICK_Z;
     // The same over STEP_WIDE samples a side: a weak splice's evidence is spread over the
     // model's memory, too low at any 3 samples but plain over 8. Only where it could decide.
     let stepWide = 0;
     let stepWideIn = 0;
     let wideAt = stepAt;
     const debug = debugSink.features;
-    if ((!stepLike && overlap < WIDE_OVERLAP_MAX && zEps / isoS >= WIDE_SPLICE_Z) || debug) {
+    if ((!stepLike && overlap < WIDE_OVERLAP_MAX && (zEps * sens) / isoS >= WIDE_SPLICE_Z) || debug) {
       for (let p = a - 1; p <= b + 2; p++) {
         const fIn = rmsN(lf, p - lo, STEP_WIDE) / sp;
         const bIn = rmsN(lb, p - STEP_WIDE - lo, STEP_WIDE) / sn;
@@ -270,8 +272,8 @@ export class ImpulseDetector {
         if (inside / bleed > stepWide) { stepWide = inside / bleed; stepWideIn = inside; wideAt = p; }
       }
     }
-    const wideStep = !stepLike && overlap < WIDE_OVERLAP_MAX && stepWide >= WIDE_STEP_RATIO && stepWideIn * sens >= WIDE_STEP_MIN && zEps / isoS >= WIDE_SPLICE_Z;
-    const couldSplice = wideStep || (stepLike && zEps / isoS >= SPLICE_Z * SPLICE_GRID_FACTOR);
+    const wideStep = !stepLike && overlap < WIDE_OVERLAP_MAX && stepWide >= WIDE_STEP_RATIO && stepWideIn * sens >= WIDE_STEP_MIN && (zEps * sens) / isoS >= WIDE_SPLICE_Z;
+    const couldSplice = wideStep || (stepLike && (zEps * sens) / isoS >= SPLICE_Z * SPLICE_GRID_FACTOR);
     if (!couldClick && !couldSplice && !debug) return;
     // Rival: the same statistic elsewhere in the window. Heavy-tailed natural residuals (a
     // snare's noise, a fricative) throw up peaks as high as a weak click's, but never alone.
@@ -314,25 +316,31 @@ export class ImpulseDetector {
         const rivalFail = zEps < RIVAL_RATIO * rival ? ['rival'] : [];
         const clickFails = [...preFail,
           ...(stepLike && !clickShaped ? ['step-shape'] : []), ...(overlap < CLICK_OVERLAP_Z ? ['overlap'] : []),
-          ...(zEps < CLICK_Z ? ['click-z'] : zEps / isoC < CLICK_Z ? ['isolation'] : []), ...rivalFail,
+          ...(zEps * sens < CLICK_Z ? ['click-z'] : (zEps * sens) / isoC < CLICK_Z ? ['isolation'] : []), ...rivalFail,
           ...(fit > fitLimit ? ['pulse-fit'] : [])];
         const spliceNeed = this.onGrid(stepAt) ? SPLICE_Z * SPLICE_GRID_FACTOR : SPLICE_Z;
         const spliceFails = [...preFail, ...(!stepLike && !wideStep ? ['not-step'] : []),
-          ...(!wideStep && zEps / isoS < spliceNeed ? (zEps < spliceNeed ? ['splice-z'] : ['isolation']) : []), ...rivalFail];
+          ...(!wideStep && (zEps * sens) / isoS < spliceNeed ? (zEps * sens < spliceNeed ? ['splice-z'] : ['isolation']) : []), ...rivalFail];
         debug.push({ at: a, width: b - a + 1, pre, peakF: peak * SCREEN_Z, stepRatio, zEps, overlap, isoF, isoB, rival, support: ce - cs + 1, repairFit: fit, grid: this.onGrid(a), stepWide, stepWideIn, clickFails, spliceFails });
       }
       if (couldClick && fit <= fitLimit && zEps >= RIVAL_RATIO * rival) {
-        out.push({ kind: 'click', start: cs, end: ce + 1, score: zEps });
+        // The pulse's level: the peak of its least-squares estimate (solved again for the best support).
+        this.repairEnergy(lf, c, lo, cs, ce);
+        let peakPulse = 0;
+        for (let i = 0; i <= ce - cs; i++) peakPulse = Math.max(peakPulse, Math.abs(this.sol[i]));
+        out.push({ kind: 'click', start: cs, end: ce + 1, level: peakPulse });
         return;
       }
     }
     if (!couldSplice || zEps < RIVAL_RATIO * rival) return;
+    // The jump's level: the one-sample deviation from the two-sided prediction at the peak.
+    const jump = (zEps * sMaxRaw) / sq;
     if (wideStep) {
-      out.push({ kind: 'discontinuity', start: wideAt, end: wideAt, score: zEps });
+      out.push({ kind: 'discontinuity', start: wideAt, end: wideAt, level: jump });
       return;
     }
     const need = this.onGrid(stepAt) ? SPLICE_Z * SPLICE_GRID_FACTOR : SPLICE_Z;
-    if (zEps / isoS >= need) out.push({ kind: 'discontinuity', start: stepAt, end: stepAt, score: zEps });
+    if ((zEps * sens) / isoS >= need) out.push({ kind: 'discontinuity', start: stepAt, end: stepAt, level: jump });
   }
 
   /**

@@ -6,6 +6,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import type { FileResult } from './file';
+import { choppedText } from './verdict';
 
 export type OutputFormat = 'table' | 'json' | 'csv' | 'labels';
 
@@ -28,6 +29,12 @@ export function toJsonRecord(r: FileResult): Record<string, unknown> {
       score: round3(e.score),
     })),
   };
+  if (r.verdict) {
+    rec.severity = r.verdict.severity;
+    rec.audiblePerMin = r.verdict.audiblePerMin;
+    rec.lostMs = r.verdict.lostMs;
+    rec.chopped = r.verdict.chopped;
+  }
   if (r.error !== undefined) rec.error = r.error;
   return rec;
 }
@@ -75,7 +82,7 @@ export function writeLabels(r: FileResult): string {
   return path;
 }
 
-export const TABLE_HEADER = `${'FILE'.padEnd(40)} ${'KIND'.padEnd(13)} ${'START'.padStart(11)} ${'END'.padStart(11)} ${'CH'.padStart(3)} ${'SCORE'.padStart(7)}\n`;
+export const TABLE_HEADER = `${'FILE'.padEnd(40)} ${'KIND'.padEnd(13)} ${'START'.padStart(11)} ${'END'.padStart(11)} ${'CH'.padStart(3)} ${'dB'.padStart(7)}\n`;
 
 export function tableRows(r: FileResult): string {
   const name = r.file.length > 40 ? `...${r.file.slice(-37)}` : r.file.padEnd(40);
@@ -85,6 +92,11 @@ export function tableRows(r: FileResult): string {
       `${name} ${e.kind.padEnd(13)} ${formatTime(e.startSec).padStart(11)} ${formatTime(e.endSec).padStart(11)} ${String(e.channel).padStart(3)} ${e.score.toFixed(1).padStart(7)}\n`,
   );
   if (rows.length === 0) rows.push(`${name} (nothing found in ${formatTime(r.durationSec ?? 0)})\n`);
+  else if (r.verdict) {
+    const v = r.verdict;
+    rows.push(`${name} severity ${v.severity}: ${v.audiblePerMin} audible/min, ${v.lostMs} ms lost` +
+      `${v.chopped ? `; CHOPPED: ${choppedText(v.chopped)}` : ''}\n`);
+  }
   if (r.error !== undefined) rows.push(`${name} error: ${r.error}\n`);
   return rows.join('');
 }

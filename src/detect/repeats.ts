@@ -160,7 +160,7 @@ export class RepeatTracker {
     for (let n = this.runEnd - len; n < this.runEnd; n++) s += x[n - base] * x[n - base];
     const level = Math.sqrt(s / len);
     if (level < this.minRms) return;
-    out.push({ kind: 'repeat', start: this.runEnd - len, end: this.runEnd, score: len / L });
+    out.push({ kind: 'repeat', start: this.runEnd - len, end: this.runEnd, level });
   }
 }
 

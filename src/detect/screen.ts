@@ -32,7 +32,6 @@ export class Screener {
   private readonly rSum: Float64Array;
   private readonly tmp: Float64Array;
   private readonly mad: Float32Array;
-  private readonly sens: number;
   /** Every `stride`-th sample is enough for the per-hop sums (and for the test's scale windows). */
   readonly stride: number;
   private readonly scaleStep: number;
@@ -42,7 +41,7 @@ export class Screener {
   private clEnd = -1;
   private clPeak = 0;
 
-  constructor(sampleRate: number, sensitivity: number) {
+  constructor(sampleRate: number) {
     this.order = lpcOrder(sampleRate);
     const P = this.order;
     this.hop = Math.max(P * 4, Math.round((HOP_MS * sampleRate) / 1000));
@@ -52,7 +51,6 @@ export class Screener {
     this.tmp = new Float64Array(P + 1);
     this.mad = new Float32Array(this.hop);
     this.clusterGap = P + CLUSTER_GAP_EXTRA;
-    this.sens = sensitivity;
     this.stride = sampleRate > STRIDE_ABOVE_HZ ? 2 : 1;
     this.scaleStep = Math.max(1, Math.floor(this.hop / SCALE_SAMPLES));
   }
@@ -142,7 +140,7 @@ export class Screener {
 
   /** Clusters the samples of hop j whose forward residual stands out. */
   private scan(ef: Float32Array, base: number, j: number, onCluster: OnCluster): void {
-    const thr = (SCREEN_Z * this.sig[j & 3]) / this.sens;
+    const thr = SCREEN_Z * this.sig[j & 3]; // fixed: a lower one grew clusters past MAX_CLUSTER and lost events as sensitivity rose
     const s = j * this.hop;
     const e = s + this.hop;
     for (let n = s; n < e; n++) {
