@@ -6,7 +6,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Envelope } from '../src/detect/envelope';
 import type { FileResult } from '../src/detect/file';
-import { KIND_COLOURS, WAVEFORM_COLOUR, renderReport } from '../src/detect/report';
+import { KIND_COLOURS, SEVERITY_COLOURS, WAVEFORM_COLOUR, writeReport } from '../src/detect/report';
+import { fileVerdict } from '../src/detect/verdict';
 import { CLI } from '../src/paths';
 import { buildWav, testSignal, tmpDir } from './detect-fixtures';
 
@@ -51,15 +52,49 @@ test('the envelope stays bounded and covers the whole file', () => {
   assert.ok(Math.max(...d.max) > 0.99 && Math.min(...d.min) < -0.99, 'the loud block survives merging');
 });
 
-test('the report is one self-contained page: no scripts, no external assets, names escaped', () => {
-  const html = renderReport([sampleResult(), { file: 'broken.wav', sampleRate: null, channels: null, durationSec: null, events: [], error: 'no data chunk', wallSec: 0 }]);
-  assert.not.match(html, /<script|\bsrc=|\bhref=|url\(|@import/i);
+/** A batch as a sweep would give it: clean, mildly and badly damaged, chopped, unreadable. */
+function batch(): FileResult[] {
+  const base = sampleResult();
+  const clean: FileResult = { ...sampleResult(), file: 'clean.wav', events: [], verdict: fileVerdict([], 10) };
+  const chopEvents = Array.from({ length: 30 }, (_, i) => ({ kind: 'dropout' as const, startSec: 1 + i * 0.17, endSec: 1.08 + i * 0.17, channel: 0, score: 0 }));
+  const chopped: FileResult = { ...sampleResult(), file: 'teams-bot.wav', events: chopEvents, verdict: fileVerdict(chopEvents, 10) };
+  const mild: FileResult = { ...sampleResult(), file: 'mild.wav', events: [{ kind: 'click', startSec: 4, endSec: 4.0001, channel: 0, score: -12 }] };
+  mild.verdict = fileVerdict(mild.events, 10);
+  base.verdict = fileVerdict(base.events, 10);
+  return [clean, mild, base, chopped, { file: 'broken.wav', sampleRate: null, channels: null, durationSec: null, events: [], error: 'no data chunk', wallSec: 0 }];
+}
+
+function writeBatch(name: string): { html: string; path: string } {
+  const path = join(dir, `${name}.html`);
+  writeReport(path, batch());
+  return { html: readFileSync(path, 'utf8'), path };
+}
+
+test('the report opens on the batch summary: files worst first, counts per kind and severity, chopped verdicts', () => {
+  const { html } = writeBatch('summary');
+  const order = [...html.matchAll(/<td class="f"><a href="#f\d+">([^<]+)<\/a>/g)].map((m) => m[1]);
+  assert.equal(order, ['teams-bot.wav', 'meetings/&#60;b&#62;2024-05-01&#60;/b&#62;.wav', 'mild.wav', 'broken.wav', 'clean.wav']);
+  assert.match(html, /Chopped audio \(1 file\)/);
+  assert.match(html, /teams-bot\.wav<\/a>: 80 ms holes every 170 ms/);
+  assert.ok(html.indexOf('Files by severity') < html.indexOf('<section'), 'summary before the per-file sections');
+  assert.match(html, /dropout<b>31<\/b>events/);
+});
+
+test('per-file waveforms are files of their own, fetched lazily; no scripts, nothing from outside the report folder, names escaped', () => {
+  const { html, path } = writeBatch('lazy');
+  assert.not.match(html, /<script|\bhref="(?!#)|url\(|@import/i);
+  const srcs = [...html.matchAll(/src="([^"]+)"/g)].map((m) => m[1]!);
+  assert.is(srcs.length, 4, 'a waveform for each readable file');
+  for (const s of srcs) assert.match(s, /^lazy\.files\/\d+\.svg$/);
+  assert.is((html.match(/<img class="wave" loading="lazy"/g) ?? []).length, 4);
   assert.match(html, /&#60;b&#62;2024-05-01&#60;\/b&#62;\.wav/);
   assert.not.match(html, /<b>2024/);
-  assert.is((html.match(/<svg /g) ?? []).length, 1, 'a waveform for the readable file only');
-  assert.is((html.match(/class="mark"/g) ?? []).length, 3);
-  assert.is((html.match(/<tr><td>/g) ?? []).length, 3, 'one table row per event');
+  const svg = readFileSync(join(dir, srcs.find((s) => s.endsWith('/2.svg'))!), 'utf8');
+  assert.is((svg.match(/class="mark"/g) ?? []).length, 3);
+  assert.match(svg, />0:00<\/text>/, 'a time axis from 0:00');
+  assert.match(svg, />0:10<\/text>/, 'to the end of the 10 s file');
   assert.match(html, /error: no data chunk/);
+  assert.ok(existsSync(path));
 });
 
 function findChromium(): string | null {
@@ -141,28 +176,8 @@ function countColour(img: ReturnType<typeof decodePng>, hex: string, box?: Box, 
   return n;
 }
 
-/** The bounding box of a colour (the SVG's 1px frame is drawn in SVG_FRAME). */
-function boxOf(img: ReturnType<typeof decodePng>, hex: string): Box | null {
-  let box: Box | null = null;
-  for (let y = 0; y < img.height; y++) {
-    for (let x = 0; x < img.width; x++) {
-      if (!matches(img, (y * img.width + x) * img.channels, hex, 2)) continue;
-      if (!box) box = { x0: x, y0: y, x1: x, y1: y };
-      box.x0 = Math.min(box.x0, x);
-      box.x1 = Math.max(box.x1, x);
-      box.y0 = Math.min(box.y0, y);
-      box.y1 = Math.max(box.y1, y);
-    }
-  }
-  return box;
-}
-
-const SVG_FRAME = '#d0d7de';
-
-function screenshot(chromium: string, html: string, name: string): ReturnType<typeof decodePng> {
-  const page = join(dir, `${name}.html`);
+function screenshotFile(chromium: string, page: string, name: string): ReturnType<typeof decodePng> {
   const png = join(dir, `${name}.png`);
-  writeFileSync(page, html);
   const args = [
     '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
     '--disable-component-update', '--disable-sync', `--user-data-dir=${join(dir, `profile-${name}`)}`,
@@ -173,21 +188,25 @@ function screenshot(chromium: string, html: string, name: string): ReturnType<ty
   return decodePng(readFileSync(png));
 }
 
-test('headless Chromium renders the waveform and the event markers (screenshot pixels checked)', () => {
+test('headless Chromium: the summary page shows severities and kinds first; a waveform shows its markers (screenshot pixels checked)', () => {
   const chromium = findChromium();
   assert.ok(chromium, 'chromium is on PATH (test/prereqs.sh installs it)');
-  const img = screenshot(chromium!, renderReport([sampleResult()]), 'report');
-  assert.is(img.width, 1200);
-  const svg = boxOf(img, SVG_FRAME);
-  assert.ok(svg && svg.x1 - svg.x0 > 1000 && svg.y1 - svg.y0 > 100, `the waveform frame is on screen: ${JSON.stringify(svg)}`);
-  const wave = countColour(img, WAVEFORM_COLOUR, svg!);
-  const marks = Object.fromEntries(Object.entries(KIND_COLOURS).map(([k, c]) => [k, countColour(img, c, svg!)]));
-  console.log(`  screenshot: waveform frame ${JSON.stringify(svg)}, ${wave} waveform pixels in it; marker pixels ${JSON.stringify(marks)}`);
+  const { path } = writeBatch('shot');
+  const page = screenshotFile(chromium!, path, 'shot-summary');
+  // The first screen is the summary: severity badges and kind swatches, in their exact colours.
+  const sev = Object.fromEntries(Object.entries(SEVERITY_COLOURS).map(([k, c]) => [k, countColour(page, c, undefined, 3)]));
+  const kinds = Object.fromEntries(Object.entries(KIND_COLOURS).map(([k, c]) => [k, countColour(page, c, undefined, 3)]));
+  console.log(`  summary screenshot: severity badge pixels ${JSON.stringify(sev)}, kind swatch pixels ${JSON.stringify(kinds)}`);
+  for (const s of ['high', 'medium', 'low', 'none']) assert.ok(sev[s]! > 100, `${s} badge: ${sev[s]} pixels`);
+  for (const k of Object.keys(KIND_COLOURS)) assert.ok(kinds[k]! >= 100, `${k} swatch: ${kinds[k]} pixels`);
+  // One waveform file on its own: waveform, event tabs, the time axis frame.
+  const img = screenshotFile(chromium!, join(dir, 'shot.files', '2.svg'), 'shot-wave');
+  const wave = countColour(img, WAVEFORM_COLOUR);
+  const marks = Object.fromEntries(Object.entries(KIND_COLOURS).map(([k, c]) => [k, countColour(img, c)]));
+  console.log(`  waveform screenshot: ${wave} waveform pixels; marker pixels ${JSON.stringify(marks)}`);
   assert.ok(wave > 5000, `waveform colour ${WAVEFORM_COLOUR}: ${wave} pixels`);
-  // Each event's opaque tab (>= 3 SVG units wide, 12 high) shows inside the frame; kinds without events do not.
   for (const k of ['click', 'dropout', 'repeat']) assert.ok(marks[k]! >= 20, `${k} marker: ${marks[k]} pixels`);
   assert.is(marks.clipping, 0);
-  assert.is(marks.discontinuity, 0);
   assert.ok(marks.dropout! > marks.click!, 'a 600 ms dropout is drawn wider than a click');
 });
 
@@ -198,13 +217,13 @@ test('earshot detect --report writes the page for a real run (waveform per reada
   const r = spawnSync(process.execPath, [CLI, 'detect', '--json', '--report', report, wav, join(dir, 'missing.wav')], { encoding: 'utf8' });
   assert.ok(r.status === 0 || r.status === 1, r.stderr);
   const html = readFileSync(report, 'utf8');
-  assert.is((html.match(/<svg /g) ?? []).length, 1);
+  assert.is((html.match(/<img class="wave"/g) ?? []).length, 1);
   assert.match(html, /tone\.wav/);
-  assert.match(html, /missing\.wav<\/h2><p class="meta">not read/);
+  assert.match(html, /missing\.wav<\/h2><p class="meta">.*not read/);
   assert.match(r.stderr, /report: /);
   const chromium = findChromium();
   if (!chromium) return;
-  const img = screenshot(chromium, html, 'run');
+  const img = screenshotFile(chromium, join(dir, 'run.files', '0.svg'), 'run');
   assert.ok(countColour(img, WAVEFORM_COLOUR) > 5000, 'the real run shows its waveform');
 });
 

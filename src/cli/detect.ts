@@ -5,9 +5,8 @@
 import { closeSync, openSync } from 'node:fs';
 import type { DetectKind } from '../detect/analyze';
 import { collectInputs, defaultJobs, runBatch } from '../detect/batch';
-import type { FileResult } from '../detect/file';
 import { CSV_HEADER, TABLE_HEADER, csvRows, jsonLine, tableRows, writeLabels, type OutputFormat } from '../detect/output';
-import { writeReport } from '../detect/report';
+import { ReportWriter } from '../detect/report';
 import { parseFlags } from './args';
 import { parseDuration, UserError } from '../util/duration';
 import { isUrl, parseShard, readManifest, redactUrl, SweepOutput } from '../detect/sweep';
@@ -162,7 +161,7 @@ export async function main(argv: string[]): Promise<number> {
   const out = process.stdout;
   if (format === 'csv') out.write(CSV_HEADER);
   if (format === 'table' && !sweep) out.write(TABLE_HEADER);
-  const kept: FileResult[] = [];
+  const report = reportPath !== undefined ? new ReportWriter(reportPath) : undefined;
   let failing = 0;
   let readable = 0;
   const summary = await runBatch(inputs, {
@@ -174,8 +173,8 @@ export async function main(argv: string[]): Promise<number> {
     onResult(r) {
       if (r.sampleRate !== null) readable++;
       failing += r.events.filter((e) => failOn.has(e.kind)).length;
-      if (reportPath !== undefined) kept.push(r);
-      else delete r.envelope;
+      report?.add(r);
+      delete r.envelope;
       if (sweep) {
         sweep.append(jsonLine(r));
         return;
@@ -204,7 +203,7 @@ export async function main(argv: string[]): Promise<number> {
     },
   });
   sweep?.close();
-  if (reportPath !== undefined) writeReport(reportPath, kept);
+  report?.finish();
 
   const kinds = Object.entries(summary.byKind)
     .map(([k, n]) => `${n} ${k}`)
