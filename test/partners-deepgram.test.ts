@@ -10,7 +10,7 @@ import type { MeetingEvent } from '../src/events';
 import { createPartnerSinks, parsePartnerSpecs, type TranscriptSegment } from '../src/partners';
 import { startEmulator } from '../src/partners/emulator';
 import { segmentAll } from '../src/partners/emulator/segmenter';
-import type { PartnerStream } from '../src/partners/stream';
+import type { PartnerStream } from '../src/partners/core/stream';
 import { drive, meeting, quietLogger, readLines, unmatched } from './partners-fixture';
 import { tempDir } from './tmp';
 

@@ -1,7 +1,7 @@
 /** The partner resampler filters before decimating and keeps the timeline aligned. */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Resampler } from '../src/partners/resample';
+import { Resampler } from '../src/partners/core/resample';
 
 function sine(freq: number, rate: number, n: number, amp = 16000): Int16Array {
   const out = new Int16Array(n);

@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { DeepgramClient } from '@deepgram/sdk';
 import { startEmulator } from '../src/partners/emulator';
-import { Resampler } from '../src/partners/resample';
+import { Resampler } from '../src/partners/core/resample';
 import { meeting } from './partners-fixture';
 
 test('@deepgram/sdk listen.v1 against the emulator', async () => {

@@ -1,19 +1,20 @@
 /**
- * `earshot partner --protocol deepgram|assemblyai|raw --port N [--fault SPEC ...]`:
+ * `earshot partner --protocol NAME --port N [--fault SPEC ...]`:
  * a local partner emulator on 127.0.0.1, to try earshot without keys and to
  * rehearse outages (see src/partners/emulator/faults.ts for the fault plan).
  */
 import { parseFlags } from './args';
-import { startEmulator, type Protocol } from '../partners/emulator';
-import { parseFaults } from '../partners/emulator/faults';
+import { startEmulator } from '../partners/emulator';
+import { FAULT_USAGE, parseFaults } from '../partners/emulator/faults';
+import { PROVIDERS, providerList, providerNamed } from '../partners/registry';
 import { UserError } from '../util/duration';
 
-const USAGE = `usage: earshot partner --protocol deepgram|assemblyai|raw [--port N] [--fault SPEC ...]
+const USAGE = `usage: earshot partner --protocol NAME [--port N] [--fault SPEC ...]
 
-  --protocol P     deepgram (/v1/listen), assemblyai (/v3/ws) or raw (any path)
+  --protocol P     ${PROVIDERS.map((p) => `${p.name}${p.emulator.path ? ` (${p.emulator.path})` : ''}`).join(', ')}
   --port N         port on 127.0.0.1 (default 8765; 0 picks a free one)
   --key-env VAR    accept only the key in env VAR (default: any non-empty key)
-  --fault SPEC     reject=401 | drop-after=5s | close=1011@8s | stall=3s[:5s] | slow=32k
+  --fault SPEC     ${FAULT_USAGE}
   --quiet          do not log sessions to stderr`;
 
 export async function main(argv: string[]): Promise<number> {
@@ -29,10 +30,8 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE + '\n');
     return 0;
   }
-  const protocol = values.protocol as Protocol | undefined;
-  if (!protocol || !['deepgram', 'assemblyai', 'raw'].includes(protocol)) {
-    throw new UserError('--protocol must be deepgram, assemblyai or raw');
-  }
+  const protocol = values.protocol;
+  if (!protocol || !providerNamed(protocol)) throw new UserError(`--protocol must be ${providerList()}`);
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UserError(`--port ${values.port} is not a port - use 0-65535`);
   let key: string | undefined;

@@ -1,21 +1,32 @@
-/** What each provider adapter declares, and what it makes of the partner's messages. */
-
-export type Provider = 'deepgram' | 'assemblyai' | 'raw';
+/**
+ * What a provider folder declares (partners/<provider>/index.ts exports one
+ * ProviderDef): its client adapter and its emulator session. The shared
+ * stream (core/) and the emulator's server (emulator/) speak to providers
+ * only through these types.
+ */
+import type { IncomingMessage } from 'node:http';
+import type WebSocket from 'ws';
+import type { SessionContext, Session } from './emulator/session';
+import type { PartnerCodec, PartnerProblem } from './status';
 
 /** One partner as configured on the command line (the key is held, never printed). */
 export interface PartnerSpec {
   /** Unique label: the provider, suffixed #2, #3 when repeated. */
   name: string;
-  provider: Provider;
-  /** ws:// or wss:// endpoint (the provider's default when not given). */
+  provider: string;
+  /** ws:// or wss:// endpoint (http(s):// for providers that open a session over HTTP first). */
   url: string;
   key?: string;
-  /** Where the key came from, for messages ("env DG_KEY", "file /run/key"). */
+  /** Where the key came from, for messages ("--partner-key-env DG_KEY"). */
   keySource?: string;
-  /** Extra query parameters (override the adapter's defaults). */
+  /** Extra parameters (override the adapter's defaults). */
   params: Record<string, string>;
+  /** --partner-codec: what to send, where the provider takes a choice. */
+  codec?: 'opus' | 'linear16';
   bufferMs: number;
   interim: boolean;
+  /** A partner that returns no result for this long while audio flows is reported (0: never). */
+  noResultsMs: number;
 }
 
 /** A result as the partner reported it, in seconds since the connection's first sample. */
@@ -34,54 +45,125 @@ export interface PartnerResult {
 
 export type Parsed =
   | { kind: 'session'; id: string }
+  /** The partner is ready for audio (Speechmatics RecognitionStarted, OpenAI session.updated). */
+  | { kind: 'ready' }
   | { kind: 'result'; result: PartnerResult }
-  /** The partner's last message before it closes (Deepgram Metadata, AssemblyAI Termination). */
+  /** The partner's answer to our end-of-stream message: everything sent was processed. */
   | { kind: 'done' }
-  | { kind: 'error'; message: string }
-  | { kind: 'other'; type: string };
+  | { kind: 'error'; message: string; code?: string }
+  | { kind: 'other' };
 
-/** A partner's JSON text message, or undefined when it is not JSON. */
-export function partnerJson(text: string): Record<string, any> | undefined {
-  try {
-    return JSON.parse(text) as Record<string, any>;
-  } catch {
-    return undefined;
-  }
+/** How a connection ended, for the provider's policy to judge. */
+export interface Ending {
+  /** HTTP status when the handshake (or the session set-up request) was refused. */
+  http?: number;
+  /** Close code and reason when an open socket closed (1006 when it was cut). */
+  code?: number;
+  reason?: string;
+  /** The provider's last error frame on this connection, if any. */
+  error?: { message: string; code?: string };
+  /** Whether the socket had opened. */
+  opened: boolean;
 }
 
-export const unparseable = (): Parsed[] => [{ kind: 'error', message: 'unparseable message from the partner' }];
+/** What to do after a connection ended. */
+export interface Verdict {
+  retry: 'now' | 'later' | 'never';
+  /** With 'never': what the user must fix. */
+  problem?: Extract<PartnerProblem, 'key_rejected' | 'refused'>;
+}
+
+export interface Endpoint {
+  url: string;
+  headers: Record<string, string>;
+}
+
+/** One connection's protocol state on the client side. */
+export interface ClientSession {
+  /** Frames to send right after the socket opens, before any audio (StartRecognition, session.update, Ogg headers). */
+  start(): (string | Buffer)[];
+  /** False: audio waits for a `ready` message. */
+  readonly readyOnOpen: boolean;
+  /** One chunk of audio as the provider takes it (binary, Ogg page, or a JSON text frame). */
+  audio(data: Buffer, samples: number, packets?: number[]): string | Buffer;
+  keepAlive?(): string;
+  /** The message asking the partner to finish; undefined: close the socket (1000). */
+  finish(): string | undefined;
+  /** Validated parse of a text frame; throws BadMessage when it does not fit the protocol. */
+  parse(text: string): Parsed[];
+}
 
 export interface Adapter {
-  readonly provider: Provider;
-  /** Audio the partner takes: sample rate, channels, codec. */
-  readonly rate: number;
-  readonly channels: number;
-  readonly codec: 'pcm16' | 'opus';
+  readonly provider: string;
+  readonly codec: PartnerCodec;
   /** Chunk duration we send (ms): a multiple of 20. */
   readonly chunkMs: number;
+  /** Shortest chunk the provider accepts (ms); a shorter tail is padded with silence. */
+  readonly minChunkMs?: number;
   /** Replay must be paced no faster than real time (AssemblyAI closes 3007 otherwise). */
   readonly realtimeOnly: boolean;
   /** Send keepAlive() after this much time without audio (ms), if any. */
   readonly keepAliveMs?: number;
-  /** Full URL with query parameters (may carry a token: log it only through redaction). */
-  url(): string;
-  headers(): Record<string, string>;
-  keepAlive?(): string;
-  /** Text message asking the partner to finish (CloseStream / Terminate), if any. */
-  closeMessage(): string | undefined;
-  parse(text: string): Parsed[];
+  /** Largest message we accept from this provider (bytes); bigger ones close the socket. */
+  readonly maxMessageBytes?: number;
+  /** Where and how to connect; may open a session over HTTP first (Gladia). */
+  endpoint(signal: AbortSignal): Endpoint | Promise<Endpoint>;
+  connection(): ClientSession;
+  /** The provider's reading of a close; undefined: the generic policy (core/policy.ts). */
+  classify?(e: Ending): Verdict | undefined;
+  /** Session id from the handshake response headers, if the provider names it there (Deepgram). */
+  sessionFromHeaders?(headers: IncomingMessage['headers']): string | undefined;
 }
 
-/** Default endpoint per provider. */
-export const DEFAULT_URLS: Record<Provider, string | undefined> = {
-  deepgram: 'wss://api.deepgram.com/v1/listen',
-  assemblyai: 'wss://streaming.assemblyai.com/v3/ws',
-  raw: undefined,
-};
+/** The emulator's side of a provider. */
+export interface EmulatorDef {
+  /** The path the service listens on (any path when undefined). */
+  path?: string;
+  /** The key the client presented, from the provider's accepted places. */
+  key(req: IncomingMessage, query: URLSearchParams): string | undefined;
+  /** Whether the provider needs a key at all (raw: only if the emulator was given one). */
+  keyRequired: boolean;
+  /** A reason to refuse the query string (HTTP 400), if any. */
+  checkParams?(query: URLSearchParams): string | undefined;
+  /** How the provider refuses a key or rate-limits: at the handshake (HTTP) or in-band after opening. */
+  refuse?(ws: WebSocket, why: 'key' | 'rate'): void;
+  /** Extra HTTP endpoints (Gladia's POST /v2/live); true when it answered. */
+  http?(req: IncomingMessage, body: string, ctx: HttpContext): { status: number; body: unknown } | undefined;
+  /** Headers added to the 101 response (Deepgram's dg-request-id). */
+  upgradeHeaders?(sessionId: string): string[];
+  session(ws: WebSocket, params: Record<string, string>, ctx: SessionContext): Session;
+}
+
+export interface HttpContext {
+  /** Base ws:// URL of the emulator (for session URLs it hands out). */
+  wsBase: string;
+  /** Whether the request carries an acceptable key. */
+  keyOk(key: string | undefined): boolean;
+  /** Remembers query params for a session token (Gladia's configuration travels in the POST body). */
+  register(token: string, params: Record<string, string>): void;
+  /** The fault plan says: refuse this one as a rate limit. */
+  rateLimited(): boolean;
+}
+
+export interface ProviderDef {
+  readonly name: string;
+  /** The production endpoint (none for raw). */
+  readonly defaultUrl?: string;
+  /** Codecs the provider takes; the first is the default for --partner-codec. */
+  readonly codecs: readonly ('linear16' | 'opus')[];
+  /** Builds the client adapter; throws Error (one line) for parameters it cannot honour. */
+  client(spec: PartnerSpec, meeting: { channels: number }): Adapter;
+  readonly emulator: EmulatorDef;
+}
 
 /** Builds url?params, keeping params already present in the URL unless overridden. */
 export function withParams(base: string, params: Record<string, string | undefined>): string {
   const u = new URL(base);
   for (const [k, v] of Object.entries(params)) if (v !== undefined) u.searchParams.set(k, v);
   return u.toString();
+}
+
+/** `Authorization: <scheme> <key>` or, without a key, no header. */
+export function authHeader(key: string | undefined, scheme?: string): Record<string, string> {
+  return key ? { Authorization: scheme ? `${scheme} ${key}` : key } : {};
 }

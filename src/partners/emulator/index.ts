@@ -1,21 +1,28 @@
 /**
- * A partner emulator: a real WebSocket server on loopback that speaks
- * Deepgram live, AssemblyAI v3 or raw PCM, validates the handshake (path,
- * auth, params) as the service does, and runs a fault plan. Used by
- * `earshot partner`, the tests and the benches.
+ * A partner emulator: a real WebSocket server on loopback that speaks any
+ * registered provider's protocol. The server, the fault plan and the speech
+ * segmenter are generic; the provider's folder supplies how keys are
+ * presented and refused, the parameters it checks, extra HTTP endpoints
+ * (Gladia's session set-up) and the session itself. Used by `earshot
+ * partner`, the tests and the benches.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import WebSocket, { WebSocketServer } from 'ws';
+import { providerNamed } from '../registry';
+import type { EmulatorDef } from '../types';
 import type { FaultPlan } from './faults';
-import { AssemblyaiSession, DeepgramSession, RawSession, type Protocol, type Session, type SessionRecord } from './sessions';
+import type { Session, SessionRecord } from './session';
 
-export type { Protocol, SessionRecord } from './sessions';
+export type { SessionRecord } from './session';
 export type { FaultPlan } from './faults';
 
+/** Largest message the emulator takes from a client (bytes): well above any audio chunk. */
+export const EMULATOR_MAX_PAYLOAD = 1 << 20;
+
 export interface EmulatorOptions {
-  protocol: Protocol;
+  protocol: string;
   port?: number;
   host?: string;
   faults?: FaultPlan;
@@ -28,19 +35,19 @@ export interface EmulatorOptions {
 
 export interface Emulator {
   readonly port: number;
+  /** Where a client connects: the ws:// endpoint, or the http:// base for providers that set sessions up over HTTP. */
   readonly url: string;
   readonly sessions: SessionRecord[];
-  /** Handshakes refused, by HTTP status. */
+  /** Connections refused, by HTTP status (or the close code of an in-band refusal). */
   readonly rejected: number[];
   /** Cuts every open connection without a close frame. */
   dropAll(): void;
   close(): Promise<void>;
 }
 
-const PATHS: Record<Protocol, string | undefined> = { deepgram: '/v1/listen', assemblyai: '/v3/ws', raw: undefined };
 const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests' };
 
-function refuse(socket: Duplex, status: number, message: string): void {
+function refuseHttp(socket: Duplex, status: number, message: string): void {
   const body = JSON.stringify({ err_code: STATUS_TEXT[status] ?? 'Error', err_msg: message });
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\nContent-Type: application/json\r\n` +
@@ -48,103 +55,85 @@ function refuse(socket: Duplex, status: number, message: string): void {
   );
 }
 
-/** The key a client presented, in each protocol's accepted places. */
-function presentedKey(protocol: Protocol, req: IncomingMessage, query: URLSearchParams): string | undefined {
-  const auth = req.headers.authorization;
-  if (protocol === 'deepgram') {
-    const m = auth ? /^(?:Token|Bearer)\s+(.+)$/i.exec(auth) : null;
-    if (m) return m[1];
-    // Browsers: Sec-WebSocket-Protocol: token, KEY
-    const proto = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((s) => s.trim());
-    if (proto[0] === 'token' && proto[1]) return proto[1];
-    return undefined;
-  }
-  if (protocol === 'assemblyai') return auth || query.get('token') || undefined;
-  const m = auth ? /^(?:Bearer|Token)\s+(.+)$/i.exec(auth) : null;
-  return m ? m[1] : auth;
-}
-
-/** What the protocol requires of the query string; returns a reason to refuse, if any. */
-function checkParams(protocol: Protocol, q: URLSearchParams): string | undefined {
-  const rate = q.get('sample_rate');
-  const positiveInt = (v: string | null) => v !== null && /^\d+$/.test(v) && Number(v) > 0;
-  if (protocol === 'deepgram') {
-    const enc = q.get('encoding');
-    if (!enc) return 'the emulator needs raw audio: encoding=linear16 with sample_rate';
-    if (enc !== 'linear16') return `encoding=${enc} is not emulated - use linear16`;
-    if (!positiveInt(rate)) return 'sample_rate is required with encoding=linear16';
-    if (q.has('channels') && !positiveInt(q.get('channels'))) return 'channels must be a positive integer';
-    for (const b of ['interim_results', 'punctuate', 'smart_format', 'diarize', 'vad_events']) {
-      const v = q.get(b);
-      if (v !== null && v !== 'true' && v !== 'false') return `${b} must be true or false`;
-    }
-    return undefined;
-  }
-  if (protocol === 'assemblyai') {
-    if (!positiveInt(rate)) return 'sample_rate is required';
-    const enc = q.get('encoding') ?? 'pcm_s16le';
-    if (enc !== 'pcm_s16le') return `encoding=${enc} is not emulated - use pcm_s16le`;
-    if (q.has('channels') && q.get('channels') !== '1') return 'audio must be mono';
-    return undefined;
-  }
-  return undefined;
-}
+const rawSocket = (ws: WebSocket) => (ws as unknown as { _socket: import('node:net').Socket })._socket;
 
 export function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
-  const { protocol } = opts;
+  const def: EmulatorDef | undefined = providerNamed(opts.protocol)?.emulator;
+  if (!def) return Promise.reject(new Error(`no emulator for protocol ${opts.protocol}`));
   const host = opts.host ?? '127.0.0.1';
   const faults = opts.faults ?? {};
   const sessions: SessionRecord[] = [];
   const rejected: number[] = [];
   const live = new Set<{ ws: WebSocket; session: Session }>();
-  const fired = { drop: false, close: false, stall: false };
+  const fired = { drop: false, close: false, stall: false, malformed: false };
+  let rateLimited = 0;
+  const tokens = new Map<string, Record<string, string>>();
   const log = opts.onLog ?? (() => {});
-  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 16 << 20 });
-  const server: Server = createServer((_req, res) => {
-    res.writeHead(426, { 'Content-Type': 'text/plain' }).end('WebSocket endpoint\n');
+  const keyOk = (k: string | undefined) => !!k && (!opts.key || k === opts.key);
+  const takeRateLimit = () => faults.rateLimit !== undefined && rateLimited < faults.rateLimit && ++rateLimited > 0;
+  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: EMULATOR_MAX_PAYLOAD });
+  let wsBase = '';
+
+  const server: Server = createServer((req, res) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (d: string) => {
+      body += d;
+      if (body.length > EMULATOR_MAX_PAYLOAD) req.destroy();
+    });
+    req.on('end', () => {
+      const answer = def.http?.(req, body, { wsBase, keyOk, register: (t, p) => void tokens.set(t, p), rateLimited: takeRateLimit });
+      if (!answer) return void res.writeHead(426, { 'Content-Type': 'text/plain' }).end('WebSocket endpoint\n');
+      if (answer.status >= 400) rejected.push(answer.status);
+      res.writeHead(answer.status, { 'Content-Type': 'application/json' }).end(JSON.stringify(answer.body));
+    });
   });
 
-  server.on('upgrade', (req, socket, head) => {
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const u = new URL(req.url ?? '/', 'http://x');
     const q = u.searchParams;
     const no = (status: number, why: string) => {
       rejected.push(status);
       log(`refused ${status}: ${why}`);
-      refuse(socket, status, why);
+      refuseHttp(socket, status, why);
     };
     if (faults.reject) return no(faults.reject, 'fault plan: reject');
-    const path = PATHS[protocol];
-    if (path && u.pathname !== path) return no(404, `path ${u.pathname} - use ${path}`);
-    const key = presentedKey(protocol, req, q);
-    if (protocol !== 'raw' || opts.key) {
-      if (!key || (opts.key && key !== opts.key)) return no(401, 'missing or invalid credentials');
-    }
-    const bad = checkParams(protocol, q);
+    if (def.path && u.pathname !== def.path) return no(404, `path ${u.pathname} - use ${def.path}`);
+    const registered = tokens.get(q.get('token') ?? '');
+    const keyPresented = registered ? opts.key ?? 'session-token' : def.key(req, q);
+    const keyBad = def.keyRequired || opts.key ? !keyOk(keyPresented) : false;
+    if (keyBad && !def.refuse) return no(401, 'missing or invalid credentials');
+    const rate = !keyBad && !registered && takeRateLimit();
+    if (rate && !def.refuse) return no(429, 'fault plan: rate limit');
+    const bad = def.checkParams?.(q);
     if (bad) return no(400, bad);
     const id = randomUUID();
     (req as IncomingMessage & { sessionId?: string }).sessionId = id;
-    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, Object.fromEntries(q), id));
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      if (keyBad || rate) {
+        rejected.push(keyBad ? 401 : 429);
+        log(`refused in-band: ${keyBad ? 'key' : 'rate limit'}`);
+        ws.on('error', () => {});
+        return def.refuse!(ws, keyBad ? 'key' : 'rate');
+      }
+      onConnection(ws, { ...registered, ...Object.fromEntries(q) }, id);
+    });
   });
 
   wss.on('headers', (headers, req) => {
     const id = (req as IncomingMessage & { sessionId?: string }).sessionId;
-    if (protocol === 'deepgram' && id) headers.push(`dg-request-id: ${id}`);
+    if (id && def.upgradeHeaders) headers.push(...def.upgradeHeaders(id));
   });
 
   function onConnection(ws: WebSocket, params: Record<string, string>, id: string): void {
-    const session =
-      protocol === 'deepgram'
-        ? new DeepgramSession(ws, params, opts.inactivityMs)
-        : protocol === 'assemblyai'
-          ? new AssemblyaiSession(ws, params)
-          : new RawSession(ws, params);
-    if (protocol === 'deepgram') session.rec.id = id;
+    const session = def!.session(ws, params, { id, inactivityMs: opts.inactivityMs });
     sessions.push(session.rec);
     const entry = { ws, session };
     live.add(entry);
-    log(`session ${session.rec.id} opened (${new URLSearchParams(params).toString()})`);
-    const raw = (ws as unknown as { _socket: import('node:net').Socket })._socket;
+    log(`session ${session.rec.id} opened (${new URLSearchParams(params).toString().replace(/token=[^&]*/, 'token=[redacted]')})`);
+    const raw = rawSocket(ws);
     let readBytes = 0;
+    let flooded = false;
     const started = performance.now();
     ws.on('message', (data: Buffer, isBinary) => {
       if (isBinary) session.onBinary(data);
@@ -162,6 +151,16 @@ export function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
         fired.close = true;
         log(`fault: close ${faults.close.code} at ${t.toFixed(2)} s`);
         return session.end(faults.close.code, 'fault plan');
+      }
+      if (faults.malformedAtSec !== undefined && !fired.malformed && t >= faults.malformedAtSec) {
+        fired.malformed = true;
+        log(`fault: malformed message at ${t.toFixed(2)} s`);
+        session.sendRaw(session.malformed());
+      }
+      if (faults.floodBytes && !flooded && t >= 1) {
+        flooded = true;
+        log(`fault: flooding a ${faults.floodBytes}-byte text frame`);
+        session.sendRaw(`"${'x'.repeat(faults.floodBytes - 2)}"`);
       }
       if (faults.stall && !fired.stall && t >= faults.stall.atSec) {
         fired.stall = true;
@@ -185,7 +184,7 @@ export function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
       live.delete(entry);
       log(`session ${session.rec.id} closed ${session.rec.closeCode} by ${session.rec.closedBy} after ${session.audioSec.toFixed(2)} s of audio`);
     });
-    ws.on('error', () => {});
+    ws.on('error', (err) => log(`session ${session.rec.id}: ${err.message}`));
   }
 
   return new Promise((resolve, reject) => {
@@ -193,14 +192,15 @@ export function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
     server.listen(opts.port ?? 0, host, () => {
       const addr = server.address();
       const port = typeof addr === 'object' && addr ? addr.port : 0;
-      const path = PATHS[protocol] ?? '/';
+      wsBase = `ws://${host}:${port}`;
+      const url = def.http ? `http://${host}:${port}` : `${wsBase}${def.path ?? '/'}`;
       resolve({
         port,
-        url: `ws://${host}:${port}${path}`,
+        url,
         sessions,
         rejected,
         dropAll() {
-          for (const { ws } of live) (ws as unknown as { _socket: import('node:net').Socket })._socket.destroy();
+          for (const { ws } of live) rawSocket(ws).destroy();
         },
         close() {
           for (const { ws, session } of live) {

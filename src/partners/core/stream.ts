@@ -1,0 +1,396 @@
+/**
+ * The reliable partner stream, shared by every provider. Frames become
+ * chunks (chunker), kept in a bounded replay buffer until a final result
+ * covers them (replay); one connection at a time (link) carries them, and
+ * its state is one union (state). On an unexpected end the provider's
+ * policy decides: reconnect with jittered backoff and replay from the last
+ * confirmed point, or stop for the meeting with one clear line. Partner
+ * timestamps are mapped back to the meeting timeline; what never reached
+ * the partner is a `partner_gap` with its cause. Nothing here blocks:
+ * write() copies at most one chunk and returns; sending waits on
+ * `ws.bufferedAmount` and, for real-time-only providers, on the clock.
+ */
+import type { Logger } from 'pino';
+import type { MeetingEvent } from '../../events';
+import { type Frame } from '../../realtime/frame';
+import type { FrameSink } from '../../sinks/sink';
+import type { Redactor } from '../secrets';
+import type { PartnerProblem, PartnerStateChange, PartnerStatus, TranscriptSegment } from '../status';
+import type { TranscriptWriter } from '../transcripts';
+import type { Adapter, Ending, Parsed, PartnerSpec } from '../types';
+import { Chunker } from './chunker';
+import { Link } from './link';
+import { Losses } from './losses';
+import { DEFAULT_TUNING, backoffMs, hintFor, verdictFor, type Tuning } from './policy';
+import { ReplayBuffer } from './replay';
+import { toSegment } from './results';
+import { isFinal, linkOf, type ConnState } from './state';
+
+export interface PartnerSink extends FrameSink {
+  status(): PartnerStatus;
+  /** The error that stopped this partner for good, if any (already redacted). */
+  error(): string | undefined;
+  /** Stops at once: sockets cut, timers cleared, what was not confirmed accounted as gaps. */
+  abort(): void;
+}
+
+export interface StreamDeps {
+  spec: PartnerSpec;
+  adapter: Adapter;
+  /** Channels of the frames we are given. */
+  sourceChannels: number;
+  logger: Logger;
+  onEvent(e: MeetingEvent): void;
+  transcripts?: TranscriptWriter;
+  redact: Redactor;
+  tuning?: Partial<Tuning>;
+  /** Latency samples (ms, capture -> send) for benches; off by default. */
+  onSend?(latencyMs: number, bytes: number): void;
+  /** Every final as mapped to the timeline, silence included (benches). */
+  onFinal?(start: number, end: number, sessionId: string | null): void;
+  onTranscript?(t: TranscriptSegment): void;
+  onState?(change: PartnerStateChange): void;
+}
+
+export class PartnerStream implements PartnerSink {
+  readonly name: string;
+  private readonly a: Adapter;
+  private readonly log: Logger;
+  private readonly tune: Tuning;
+  private readonly rate: number;
+  private readonly chunker: Chunker;
+  private readonly buf: ReplayBuffer;
+  private readonly losses: Losses;
+  private s: ConnState;
+  private nextSendId = 0;
+  private pumpTimer?: NodeJS.Timeout;
+  private readonly ticker: NodeJS.Timeout;
+  private backoffStep = 0;
+  private failures = 0;
+  private attempts = 0;
+  private opened = 0;
+  private stalls = 0;
+  private lastWhy = '';
+  private lastFinalEnd = -Infinity;
+  private sessionId: string | null = null;
+  private readonly sessionIds: string[] = [];
+  private lastFrameEnd = 0;
+  private samplesSent = 0;
+  private bytesSent = 0;
+  private reconnects = 0;
+  private badMessages = 0;
+  private lastResultAt = 0;
+  private noResults?: string;
+  /** Set by close(): the meeting has ended; settle() resolves it. */
+  private ending?: { resolve: () => void; timer: NodeJS.Timeout };
+  private settled = false;
+
+  constructor(private readonly d: StreamDeps) {
+    this.name = d.spec.name;
+    this.a = d.adapter;
+    this.log = d.logger;
+    this.tune = { ...DEFAULT_TUNING, ...d.tuning };
+    this.rate = this.a.codec.sampleRate;
+    const cap = Math.max(1, Math.round((this.rate * d.spec.bufferMs) / 1000));
+    this.buf = new ReplayBuffer(this.rate, cap);
+    this.losses = new Losses(this.name, this.buf, d.onEvent);
+    this.chunker = new Chunker({ codec: this.a.codec, sourceChannels: d.sourceChannels, chunkMs: this.a.chunkMs, minChunkMs: this.a.minChunkMs }, (c) =>
+      this.buf.push(c),
+    );
+    this.ticker = setInterval(() => this.watchResults(), 250);
+    this.ticker.unref();
+    this.s = { status: 'connecting', link: this.newLink() };
+  }
+
+  // ---- frames in, chunks out ---------------------------------------------
+
+  write(frame: Frame): void {
+    if (this.ending || this.settled) return;
+    this.lastFrameEnd = (frame.seq + 1) * 0.02;
+    if (isFinal(this.s)) return;
+    this.chunker.write(frame);
+    this.pump();
+  }
+
+  private pump(): void {
+    const link = linkOf(this.s);
+    if (this.s.status !== 'open' || !link || !link.isOpen || !link.ready) return;
+    if (this.nextSendId < this.buf.firstId()) this.nextSendId = this.buf.firstId();
+    while (this.nextSendId < this.buf.nextId) {
+      if (link.bufferedAmount > this.tune.highWaterBytes) return this.schedulePump(20);
+      const c = this.buf.byId(this.nextSendId)!;
+      if (this.a.realtimeOnly) {
+        // Never ahead of real time on this connection (one chunk of slack).
+        const allowed = ((performance.now() - link.openedAt) / 1000) * this.rate + (this.rate * this.a.chunkMs) / 1000;
+        if (link.clock.sent + c.samples > allowed) return this.schedulePump(((link.clock.sent + c.samples - allowed) / this.rate) * 1000 + 1);
+      }
+      const { bytes, skipped } = link.send(c);
+      // The buffer dropped unsent audio under an open connection: the partner was too slow for it.
+      if (skipped) this.losses.positions(skipped.from, skipped.to, `partner too slow: the ${this.d.spec.bufferMs / 1000} s buffer overflowed`);
+      c.sent = true;
+      this.nextSendId++;
+      this.samplesSent += c.samples;
+      this.bytesSent += bytes;
+      const latencyMs = (Number(process.hrtime.bigint()) - c.captureNs) / 1e6;
+      this.d.onSend?.(latencyMs, bytes);
+      if (this.log.isLevelEnabled('trace')) this.log.trace({ pos: c.pos, t: c.t, bytes, latencyMs, buffered: link.bufferedAmount }, 'chunk sent');
+    }
+    if (this.ending) {
+      this.to({ status: 'closing', link });
+      link.finish();
+    }
+  }
+
+  private schedulePump(ms: number): void {
+    if (this.pumpTimer) return;
+    this.pumpTimer = setTimeout(() => {
+      this.pumpTimer = undefined;
+      this.pump();
+    }, Math.max(1, Math.ceil(ms)));
+  }
+
+  // ---- connections ---------------------------------------------------------
+
+  private newLink(): Link {
+    this.attempts++;
+    return new Link(this.a, this.tune, this.d.redact, {
+      onOpen: (link) => this.onOpen(link),
+      onParsed: (link, m) => this.onParsed(link, m),
+      onBad: (_link, err) => this.badMessage(err),
+      onSessionId: (id) => this.addSession(id),
+      onEnd: (link, e, why) => this.onEnd(link, e, why),
+    });
+  }
+
+  private onOpen(link: Link): void {
+    if (linkOf(this.s) !== link) return;
+    this.opened++;
+    this.backoffStep = 0;
+    this.sessionId = null;
+    this.lastResultAt = performance.now();
+    // Replay from the last confirmed point; what the buffer could not keep is lost.
+    this.nextSendId = this.buf.replayFrom();
+    const from = this.buf.posOf(this.nextSendId);
+    this.losses.positions(this.buf.confirmedPos, from, `outage outlasted the ${this.d.spec.bufferMs / 1000} s buffer`);
+    this.log.info({ replaySec: Math.round(((this.buf.producedPos - from) / this.rate) * 1000) / 1000 }, 'partner connected');
+    this.to({ status: 'open', link });
+    this.pump();
+  }
+
+  private onParsed(link: Link, m: Parsed): void {
+    if (linkOf(this.s) !== link) return;
+    switch (m.kind) {
+      case 'session':
+        this.sessionId = m.id;
+        this.addSession(m.id);
+        break;
+      case 'ready':
+        this.pump();
+        break;
+      case 'result': {
+        this.lastResultAt = performance.now();
+        this.noResults = undefined;
+        const seg = toSegment(m.result, { link, buf: this.buf, name: this.name, provider: this.a.provider, sessionId: this.sessionId });
+        if (!seg) break;
+        if (m.result.final) {
+          this.d.onFinal?.(seg.start, seg.end, this.sessionId);
+          link.confirmed = true;
+          this.failures = 0;
+          this.buf.confirm(Math.min(link.clock.posOf(m.result.end), link.clock.lastEnd));
+          // The replay overlap is de-duplicated on the timeline.
+          if (seg.end <= this.lastFinalEnd + 0.005) break;
+          this.lastFinalEnd = seg.end;
+        } else if (!this.d.spec.interim || seg.end <= this.lastFinalEnd + 0.005) break;
+        if (!seg.text && m.result.final && !seg.words?.length) break; // silence: confirmed, not worth a line
+        this.d.transcripts?.write(seg);
+        this.d.onTranscript?.(seg);
+        break;
+      }
+      case 'done':
+        if (!link.finishSent) break;
+        // The partner has processed everything this connection carried.
+        link.confirmed = true;
+        this.buf.confirm(link.clock.lastEnd);
+        link.close();
+        this.to({ status: 'done' });
+        this.settle();
+        break;
+      case 'error':
+        this.log.warn({ message: this.d.redact.text(m.message), code: m.code }, 'partner reported an error');
+        break;
+    }
+  }
+
+  private addSession(id: string): void {
+    if (!this.sessionIds.includes(id)) this.sessionIds.push(id);
+  }
+
+  private onEnd(link: Link, e: Ending, why: string): void {
+    if (linkOf(this.s) !== link) return;
+    if (this.pumpTimer) clearTimeout(this.pumpTimer);
+    this.pumpTimer = undefined;
+    this.lastWhy = why;
+    if (link.stalled) this.partnerDown('never_read', `partner ${this.name}: ${link.stalled} - check the partner's health; reconnecting and replaying`, this.stalls++ === 0);
+    const v = verdictFor(e, this.a.classify?.bind(this.a));
+    if (v.retry === 'never') {
+      const problem = v.problem ?? 'refused';
+      return this.fail(problem, `partner ${this.name}: ${why}: ${hintFor(problem, this.d.spec.keySource)}; the recording goes on`);
+    }
+    // Give up only on connections that open and then die before confirming anything
+    // (a partner that takes us and drops us); an unreachable partner is retried
+    // for the whole meeting at the capped backoff.
+    if (e.opened && !link.confirmed) this.failures++;
+    if (this.failures >= this.tune.maxFailures) {
+      const problem = this.stalls > 0 ? 'never_read' : 'gave_up';
+      return this.fail(problem, `partner ${this.name}: gave up after ${this.failures} connections that ended before any result (last: ${why}) - check the partner's status and --partner-param; the recording goes on`);
+    }
+    // A partner that never took a connection in the whole meeting will not take the backlog now.
+    if (this.ending && this.opened === 0) return this.settle();
+    this.backoffStep++;
+    const delay = backoffMs(this.backoffStep, v, this.tune);
+    this.reconnects++;
+    this.log.warn({ reason: why, retryInMs: Math.round(delay), failures: this.failures }, 'partner disconnected; reconnecting');
+    const timer = setTimeout(() => this.to({ status: 'connecting', link: this.newLink() }), delay);
+    this.to({ status: 'backoff', timer }, why);
+  }
+
+  private fail(problem: PartnerProblem, message: string): void {
+    const reason = this.d.redact.text(message);
+    this.log.error(reason);
+    // Nothing more will be sent: free the buffer now, account for the loss at the end.
+    const lostFrom = this.buf.timeOf(this.buf.confirmedPos);
+    this.losses.markReported(this.buf.producedPos);
+    this.buf.clear();
+    this.nextSendId = this.buf.nextId;
+    this.to({ status: 'failed', problem, reason, lostFrom }, reason);
+    this.partnerDown(problem, reason, false);
+    if (this.ending) this.settle();
+  }
+
+  /** A partner that stopped delivering becomes an event (logged by whoever records events). */
+  private partnerDown(problem: PartnerProblem, reason: string, log: boolean): void {
+    if (log) this.log.warn(reason);
+    this.d.onEvent({ t: this.lastFrameEnd, kind: 'partner_down', durationMs: 0, frames: 0, detail: { partner: this.name, problem, reason } });
+  }
+
+  /** No result for noResultsMs while audio flows: reported once until results come back. */
+  private watchResults(): void {
+    const limit = this.d.spec.noResultsMs;
+    if (!limit || this.s.status !== 'open' || this.noResults) return;
+    const silentMs = performance.now() - this.lastResultAt;
+    if (silentMs < limit || this.samplesSent === 0) return;
+    this.noResults = `partner ${this.name}: no result for ${Math.round(silentMs / 1000)} s while audio was sent - check the partner's status, the model and --partner-param`;
+    this.partnerDown('no_results', this.noResults, true);
+  }
+
+  /** A partner message we could not use: skipped and counted; logged and evented once. */
+  private badMessage(err: unknown): void {
+    if (++this.badMessages > 1) return;
+    const error = this.d.redact.error(err);
+    this.log.warn({ error }, 'partner sent a message that does not fit its protocol; skipping it');
+    this.d.onEvent({ t: this.lastFrameEnd, kind: 'partner_bad_message', durationMs: 0, frames: 0, detail: { partner: this.name, error } });
+  }
+
+  private to(next: ConnState, reason?: string): void {
+    const from = this.s.status;
+    this.s = next;
+    if (from === next.status) return;
+    this.d.onState?.({ partner: this.name, from, to: next.status, ...(reason && { reason }), t: this.lastFrameEnd });
+  }
+
+  // ---- the end -------------------------------------------------------------
+
+  close(): Promise<void> {
+    if (this.ending || this.settled) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.log.warn({ unsentSec: (this.buf.producedPos - this.buf.confirmedPos) / this.rate }, 'partner close timed out');
+        this.settle('the partner did not confirm the end of the meeting before the close deadline');
+      }, this.tune.closeTimeoutMs);
+      this.ending = { resolve, timer };
+      this.chunker.flush();
+      if (isFinal(this.s) || (this.opened === 0 && this.s.status === 'backoff')) return this.settle();
+      this.pump();
+    });
+  }
+
+  abort(): void {
+    this.ending ??= { resolve: () => {}, timer: setTimeout(() => {}, 0) };
+    this.settle('stopped (abort) before the partner confirmed it', true);
+  }
+
+  /** Ends everything once: sockets, timers, the loss accounting, the close() promise. */
+  private settle(why?: string, cut = false): void {
+    if (this.settled) return;
+    this.settled = true;
+    clearInterval(this.ticker);
+    if (this.pumpTimer) clearTimeout(this.pumpTimer);
+    const s = this.s;
+    if (s.status === 'backoff') clearTimeout(s.timer);
+    const link = linkOf(s);
+    if (link) cut ? link.terminate() : link.close();
+    if (s.status === 'failed') this.losses.span(s.lostFrom, this.lastFrameEnd, s.reason);
+    else {
+      const reason =
+        this.buf.evictedTo > this.buf.confirmedPos
+          ? `outage outlasted the ${this.d.spec.bufferMs / 1000} s buffer`
+          : this.opened === 0
+            ? `the partner never connected (${this.lastWhy || 'no answer'})`
+            : (why ?? `the partner was disconnected at the end of the meeting (${this.lastWhy})`);
+      this.losses.positions(this.buf.confirmedPos, this.buf.producedPos, reason);
+      if (this.opened === 0 && this.attempts > 0 && this.lastFrameEnd > 0) {
+        this.partnerDown('never_connected', this.neverConnected(), true);
+      }
+    }
+    this.buf.clear();
+    if (!isFinal(this.s)) this.to({ status: 'closed' }, why);
+    clearTimeout(this.ending?.timer);
+    this.ending?.resolve();
+  }
+
+  private neverConnected(): string {
+    return `partner ${this.name}: never connected (${this.lastWhy || 'no answer'}) - check --partner-url, the network and the partner's status`;
+  }
+
+  // ---- status ----------------------------------------------------------------
+
+  status(): PartnerStatus {
+    const s = this.s;
+    const delivered = this.buf.confirmedPos > 0 || s.status === 'done';
+    const outcome =
+      s.status === 'failed'
+        ? { delivered, problem: s.problem, reason: s.reason }
+        : !delivered && this.stalls > 0
+          ? { delivered, problem: 'never_read' as const, reason: `partner ${this.name}: the partner stopped reading the audio - check the partner's health` }
+          : !delivered && this.noResults
+            ? { delivered, problem: 'no_results' as const, reason: this.noResults }
+            : this.settled && this.opened === 0 && this.lastFrameEnd > 0
+              ? { delivered, problem: 'never_connected' as const, reason: this.neverConnected() }
+              : { delivered };
+    const link = linkOf(s);
+    return {
+      name: this.name,
+      provider: this.a.provider,
+      codec: { ...this.a.codec },
+      state: s.status,
+      connected: !!link?.isOpen,
+      backlogSec: (this.buf.producedPos - this.buf.posOf(Math.max(this.nextSendId, this.buf.firstId()))) / this.rate,
+      audioSecSent: this.samplesSent / this.rate,
+      bytesSent: this.bytesSent,
+      reconnects: this.reconnects,
+      sessionIds: [...this.sessionIds],
+      gapsMs: Math.round(this.losses.gapsMs),
+      badMessages: this.badMessages,
+      outcome,
+    };
+  }
+
+  /** Replay-buffer occupancy in seconds (sent-unconfirmed plus unsent). */
+  bufferedSec(): number {
+    return this.buf.bufferedSamples / this.rate;
+  }
+
+  error(): string | undefined {
+    return this.s.status === 'failed' ? this.s.reason : undefined;
+  }
+}
