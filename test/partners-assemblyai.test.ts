@@ -1,81 +1,45 @@
 /**
- * AssemblyAI v3 against the emulator. The protocol forbids sending faster
- * than real time, so these tests run at real time and stay short.
+ * AssemblyAI quirks beyond the conformance suite: 50-1000 ms mono chunks
+ * never ahead of real time (replay included), one formatted final per turn,
+ * and close 1008 read from its reason: the concurrency limit is retried,
+ * an account refusal is not.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { join } from 'node:path';
-import type { MeetingEvent } from '../src/events';
 import { createPartnerSinks, parsePartnerSpecs } from '../src/partners';
 import { startEmulator } from '../src/partners/emulator';
-import { segmentAll } from '../src/partners/emulator/segmenter';
-import { drive, meeting, quietLogger, readLines, unmatched } from './partners-fixture';
+import { genericVerdict, verdictFor } from '../src/partners/core/policy';
+import { assemblyai } from '../src/partners/assemblyai';
+import { drive, meeting, quietLogger, readLines } from './partners-fixture';
 import { tempDir } from './tmp';
 
-const KEY = 'aai_test_key_9b7e51d2';
-process.env.EARSHOT_TEST_AAI_KEY = KEY;
-const tmp = () => tempDir('earshot-partners-');
+process.env.EARSHOT_TEST_AAI_KEY = 'aai_test_key_9b7e51d2';
 
-function sinkFor(url: string, dir: string | undefined, events: MeetingEvent[], extra: Record<string, unknown> = {}) {
-  const specs = parsePartnerSpecs({ partner: ['assemblyai'], 'partner-url': [url], 'partner-key-env': ['EARSHOT_TEST_AAI_KEY'] });
-  return createPartnerSinks(specs, { recordDir: dir, channels: 2, logger: quietLogger(), onEvent: (e) => events.push(e), ...extra })[0]!;
-}
-
-test('happy path: 100 ms mono chunks at real time, Terminate -> Termination, turns on the timeline', async () => {
-  const emu = await startEmulator({ protocol: 'assemblyai', key: KEY });
-  const dir = tmp();
-  const events: MeetingEvent[] = [];
-  const sink = sinkFor(emu.url, dir, events);
-  const pcm = meeting(5);
-  await drive([sink], pcm, { speed: 1, channels: 2 });
-  await sink.close();
+test('100 ms mono chunks from a stereo meeting, paced at real time; formatted finals', async () => {
+  const emu = await startEmulator({ protocol: 'assemblyai', faults: { dropAfterSec: 1.5 } });
+  const dir = tempDir('earshot-aai-');
+  const specs = parsePartnerSpecs({ partner: ['assemblyai'], 'partner-url': [emu.url], 'partner-key-env': ['EARSHOT_TEST_AAI_KEY'] });
+  const [sink] = createPartnerSinks(specs, { recordDir: dir, channels: 2, logger: quietLogger(), onEvent: () => {}, tuning: { backoffBaseMs: 30 } });
+  await drive([sink!], meeting(3.5), { speed: 1, channels: 2 });
+  await sink!.close();
   await emu.close();
-  assert.is(emu.sessions.length, 1);
-  const [s] = emu.sessions;
-  assert.equal(s!.violations, []);
-  assert.is(s!.params.encoding, 'pcm_s16le');
-  assert.is(s!.params.sample_rate, '16000');
-  assert.ok(s!.chunkMs.every((ms) => ms >= 50 && ms <= 1000), `chunk sizes ${[...new Set(s!.chunkMs)]}`);
-  assert.is(s!.textMessages[s!.textMessages.length - 1], '{"type":"Terminate"}');
-  assert.is(s!.closedBy, 'server', 'closed after Termination');
-  assert.ok(Math.abs(s!.audioSec - 5) < 0.06, `audio ${s!.audioSec}`);
-  assert.equal(sink.status().sessionIds, [s!.id]);
-  assert.equal(events, []);
+  for (const s of emu.sessions) {
+    assert.equal(s.violations, [], 'the replay never ran ahead of real time');
+    assert.is(s.params.encoding, 'pcm_s16le');
+    assert.ok(s.chunkMs.every((ms) => ms >= 50 && ms <= 1000), `chunk sizes ${[...new Set(s.chunkMs)]}`);
+  }
+  assert.is(emu.sessions[emu.sessions.length - 1]!.textMessages.pop(), '{"type":"Terminate"}');
   const lines = readLines(join(dir, 'transcripts.jsonl'));
-  assert.ok(lines.every((l) => l.final && l.sessionId === s!.id && /\.$/.test(l.text)), 'one formatted final per turn');
-  assert.equal(unmatched(segmentAll(pcm, 48_000, { hangoverMs: 400 }), lines), []);
+  assert.ok(lines.length >= 1 && lines.every((l) => l.final && /^[A-Z].*\.$/.test(l.text)), 'one formatted final per turn');
 });
 
-test('drop at 5 s: paced replay from the last turn, nothing lost, times within 20 ms', async () => {
-  const emu = await startEmulator({ protocol: 'assemblyai', faults: { dropAfterSec: 5 } });
-  const dir = tmp();
-  const events: MeetingEvent[] = [];
-  const sink = sinkFor(emu.url, dir, events, { tuning: { backoffBaseMs: 50 } });
-  const pcm = meeting(9);
-  await drive([sink], pcm, { speed: 1, channels: 2 });
-  await sink.close();
-  await emu.close();
-  assert.is(emu.sessions.length, 2);
-  assert.is(emu.sessions[0]!.closeCode, 1006);
-  for (const s of emu.sessions) assert.equal(s.violations, [], 'replay never ran ahead of real time');
-  assert.is(sink.status().reconnects, 1);
-  assert.equal(events, []);
-  const lines = readLines(join(dir, 'transcripts.jsonl'));
-  assert.equal(unmatched(segmentAll(pcm, 48_000, { hangoverMs: 400 }), lines), []);
-  assert.ok(lines.some((l) => l.sessionId === emu.sessions[1]!.id));
-});
-
-test('reject=401: one error, one handshake', async () => {
-  const emu = await startEmulator({ protocol: 'assemblyai', faults: { reject: 401 } });
-  const events: MeetingEvent[] = [];
-  const sink = sinkFor(emu.url, undefined, events);
-  await drive([sink], meeting(1), { channels: 2 });
-  await new Promise((r) => setTimeout(r, 500));
-  await sink.close();
-  await emu.close();
-  assert.is(emu.rejected.length, 1);
-  assert.match(sink.error() ?? '', /HTTP 401 at handshake: the partner refused the key - check --partner-key-env EARSHOT_TEST_AAI_KEY/);
-  assert.is(events.length, 1);
+test('close 1008 is decided from its reason and the Error frame', () => {
+  const v = (reason: string) => verdictFor({ opened: true, code: 1008, reason, error: { message: reason, code: '1008' } }, assemblyai.client({ name: 'a', provider: 'assemblyai', url: 'ws://x/', params: {}, bufferMs: 1000, interim: false, noResultsMs: 0 }, { channels: 1 }).classify);
+  assert.equal(v('Unauthorized Connection: Too many concurrent sessions'), { retry: 'later' });
+  assert.equal(v('Unauthorized Connection: Missing Authorization header'), { retry: 'never', problem: 'key_rejected' });
+  assert.equal(v('Unauthorized Connection: Insufficient account balance'), { retry: 'never', problem: 'refused' });
+  assert.equal(genericVerdict({ opened: true, code: 1008 }), { retry: 'never', problem: 'refused' }, 'elsewhere 1008 stays permanent');
 });
 
 test.run();

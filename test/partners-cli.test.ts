@@ -21,13 +21,14 @@ test('earshot partner: listens, validates the handshake, applies reject=401', as
   }
   const ok = await startChildEmulator('assemblyai', 0);
   try {
-    const noKey = await new Promise<number>((resolve) => {
+    const noKey = await new Promise<{ code: number; error: string }>((resolve) => {
       const ws = new WebSocket(`${ok.url}?sample_rate=16000`);
-      ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
-      ws.on('open', () => resolve(101));
+      let error = '';
+      ws.on('message', (d) => (error = JSON.parse(d.toString()).error));
+      ws.on('close', (code) => resolve({ code, error }));
       ws.on('error', () => {});
     });
-    assert.is(noKey, 401, 'AssemblyAI without Authorization or token');
+    assert.equal(noKey, { code: 1008, error: 'Unauthorized Connection: Missing Authorization header' }, 'AssemblyAI refuses in-band: Error frame, then 1008');
     const begin = await new Promise<Record<string, unknown>>((resolve) => {
       const ws = new WebSocket(`${ok.url}?sample_rate=16000&token=tmp-token-1234`);
       ws.on('message', (d) => {
@@ -43,7 +44,9 @@ test('earshot partner: listens, validates the handshake, applies reject=401', as
 
 test('earshot partner: bad flags are one clear line and exit 2', () => {
   for (const [args, re] of [
-    [['--protocol', 'zoom'], /--protocol must be deepgram, assemblyai or raw/],
+    [['--protocol', 'zoom'], /--protocol must be deepgram, assemblyai/],
+    [['--protocol', 'deepgram', '--fault', 'close=0999@1s'], /--fault close=0999@1s: 0999 is not a close code an endpoint may send - use 1000-1003, 1007-1014 or 3000-4999/],
+    [['--protocol', 'deepgram', '--fault', 'stall=soon'], /--fault stall=soon: "soon" is not a duration - use e.g. stall=3s/],
     [['--protocol', 'raw', '--fault', 'explode=1'], /--fault explode=1: unknown fault/],
     [['--protocol', 'raw', '--fault', 'close=1011'], /use close=CODE@TIME/],
   ] as const) {

@@ -34,14 +34,32 @@ export function meeting(seconds: number, gapSec = 1.2, leadSec = 0.6): Int16Arra
   return out;
 }
 
-export function frameAt(pcm: Int16Array, seq: number, channels = 1): Frame {
+const opusCache = new WeakMap<Int16Array, Uint8Array[]>();
+
+/** The meeting's frames as Opus packets, encoded as the audio thread does (libopus, 48 kHz, --bitrate). */
+export function opusPackets(pcm: Int16Array, bitrate = 64_000): Uint8Array[] {
+  let packets = opusCache.get(pcm);
+  if (packets) return packets;
+  const { OpusEncoder } = require('@discordjs/opus') as typeof import('@discordjs/opus');
+  const enc = new OpusEncoder(48_000, 1);
+  enc.setBitrate(bitrate);
+  packets = [];
+  for (let i = 0; i + FRAME_SAMPLES <= pcm.length; i += FRAME_SAMPLES) {
+    const frame = pcm.subarray(i, i + FRAME_SAMPLES);
+    packets.push(new Uint8Array(enc.encode(Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength))));
+  }
+  opusCache.set(pcm, packets);
+  return packets;
+}
+
+export function frameAt(pcm: Int16Array, seq: number, channels = 1, opus?: Uint8Array[]): Frame {
   const mono = pcm.subarray(seq * FRAME_SAMPLES, (seq + 1) * FRAME_SAMPLES);
   let data = mono;
   if (channels === 2) {
     data = new Int16Array(FRAME_SAMPLES * 2);
     for (let i = 0; i < FRAME_SAMPLES; i++) data[2 * i] = data[2 * i + 1] = mono[i]!;
   }
-  return { seq, captureNs: Number(process.hrtime.bigint()), latenessUs: 0, flags: 0, channels, pcm: data, opus: new Uint8Array(0) };
+  return { seq, captureNs: Number(process.hrtime.bigint()), latenessUs: 0, flags: 0, channels, pcm: data, opus: opus?.[seq] ?? new Uint8Array(0) };
 }
 
 const tick = () => new Promise<void>((r) => setImmediate(r));
@@ -51,7 +69,11 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
  * Writes frames [from, to) to the sinks: `speed` x real time (Infinity: as
  * fast as the loop allows, yielding every 10 frames so sockets can work).
  */
-export async function drive(sinks: FrameSink[], pcm: Int16Array, opts: { from?: number; to?: number; speed?: number; channels?: number } = {}): Promise<void> {
+export async function drive(
+  sinks: FrameSink[],
+  pcm: Int16Array,
+  opts: { from?: number; to?: number; speed?: number; channels?: number; opus?: Uint8Array[] } = {},
+): Promise<void> {
   const from = opts.from ?? 0;
   const to = opts.to ?? pcm.length / FRAME_SAMPLES;
   const speed = opts.speed ?? Infinity;
@@ -62,7 +84,7 @@ export async function drive(sinks: FrameSink[], pcm: Int16Array, opts: { from?: 
       const wait = due - (performance.now() - t0);
       if (wait > 1) await sleep(wait);
     } else if (seq % 10 === 0) await tick();
-    const f = frameAt(pcm, seq, opts.channels ?? 1);
+    const f = frameAt(pcm, seq, opts.channels ?? 1, opts.opus);
     for (const s of sinks) s.write(f);
   }
 }
@@ -86,9 +108,11 @@ export function readLines(path: string): Line[] {
 export function unmatched(truth: { start: number; end: number }[], lines: Line[], tol = 0.02): string[] {
   const problems: string[] = [];
   for (const seg of truth) {
+    // Words when the provider times them, else the segment itself (OpenAI times turns, not words).
+    const span = (l: Line) => (l.words?.length ? { start: l.words[0]!.start, end: l.words[l.words.length - 1]!.end } : { start: l.start, end: l.end });
     const hits = lines.filter((l) => {
-      const w = l.words ?? [];
-      return l.final && w.length > 0 && Math.abs(w[0]!.start - seg.start) <= tol && Math.abs(w[w.length - 1]!.end - seg.end) <= tol;
+      const s = span(l);
+      return l.final && !!l.text && Math.abs(s.start - seg.start) <= tol && Math.abs(s.end - seg.end) <= tol;
     });
     if (hits.length !== 1) {
       const near = lines.filter((l) => l.end > seg.start - 1 && l.start < seg.end + 1).map((l) => `${l.words?.[0]?.start}-${l.words?.[l.words.length - 1]?.end}`);

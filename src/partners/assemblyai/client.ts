@@ -52,7 +52,9 @@ function classify(e: Ending): Verdict | undefined {
   const text = endingText(e);
   if (e.code === 1008 || e.code === 3009 || e.code === 4001 || e.code === 4002 || e.code === 4003) {
     if (/concurren|too many|rate limit/.test(text)) return { retry: 'later' };
-    if (/authori[sz]|api key|token|not authori/.test(text) || e.code === 4001) return { retry: 'never', problem: 'key_rejected' };
+    if (/missing authori[sz]ation|invalid (api )?key|api key|invalid token|token (is )?(invalid|expired)/.test(text) || e.code === 4001) {
+      return { retry: 'never', problem: 'key_rejected' };
+    }
     return { retry: 'never', problem: 'refused' }; // insufficient balance, free tier, account issues
   }
   if (e.code === 3007) return { retry: 'later' };

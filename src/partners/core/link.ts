@@ -45,6 +45,8 @@ export class Link {
   finishSent = false;
   /** Why the watchdog cut this connection (the partner stopped reading). */
   stalled?: string;
+  /** The endpoint, fit for logs (no userinfo, token-like params masked, no known key). */
+  shownUrl = '';
 
   constructor(
     private readonly a: Adapter,
@@ -75,6 +77,7 @@ export class Link {
       return this.end({ opened: false, ...(http && { http }) }, http ? `HTTP ${http} at session set-up` : this.redact.error(err));
     }
     if (this.ended) return;
+    this.shownUrl = this.redact.url(url);
     const ws = new WebSocket(url, {
       headers,
       perMessageDeflate: false,
@@ -160,7 +163,7 @@ export class Link {
     const ws = this.ws;
     if (!ws || !this.isOpen) return;
     const now = performance.now();
-    const ka = this.a.keepAliveMs;
+    const ka = this.tune.keepAliveMs ?? this.a.keepAliveMs;
     if (ka && this.session.keepAlive && this.ready && now - this.lastAudioAt >= ka && ws.bufferedAmount === 0) {
       ws.send(this.session.keepAlive());
       this.lastAudioAt = now;

@@ -24,6 +24,8 @@ export interface Tuning {
   closeTimeoutMs: number;
   /** Handshake timeout (ms). */
   connectTimeoutMs: number;
+  /** Tests: KeepAlive after this much silence instead of the provider's own figure (ms). */
+  keepAliveMs?: number;
 }
 
 export const DEFAULT_TUNING: Tuning = {

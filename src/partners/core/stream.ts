@@ -84,6 +84,7 @@ export class PartnerStream implements PartnerSink {
   /** Set by close(): the meeting has ended; settle() resolves it. */
   private ending?: { resolve: () => void; timer: NodeJS.Timeout };
   private settled = false;
+  private overflowCause: 'slow' | 'outage' = 'outage';
 
   constructor(private readonly d: StreamDeps) {
     this.name = d.spec.name;
@@ -94,9 +95,12 @@ export class PartnerStream implements PartnerSink {
     const cap = Math.max(1, Math.round((this.rate * d.spec.bufferMs) / 1000));
     this.buf = new ReplayBuffer(this.rate, cap);
     this.losses = new Losses(this.name, this.buf, d.onEvent);
-    this.chunker = new Chunker({ codec: this.a.codec, sourceChannels: d.sourceChannels, chunkMs: this.a.chunkMs, minChunkMs: this.a.minChunkMs }, (c) =>
-      this.buf.push(c),
-    );
+    this.chunker = new Chunker({ codec: this.a.codec, sourceChannels: d.sourceChannels, chunkMs: this.a.chunkMs, minChunkMs: this.a.minChunkMs }, (c) => {
+      const evicted = this.buf.evictedTo;
+      this.buf.push(c);
+      // Whether the buffer overflowed while a partner held the socket (too slow) or while none did (an outage).
+      if (this.buf.evictedTo > evicted) this.overflowCause = linkOf(this.s)?.isOpen ? 'slow' : 'outage';
+    });
     this.ticker = setInterval(() => this.watchResults(), 250);
     this.ticker.unref();
     this.s = { status: 'connecting', link: this.newLink() };
@@ -126,7 +130,7 @@ export class PartnerStream implements PartnerSink {
       }
       const { bytes, skipped } = link.send(c);
       // The buffer dropped unsent audio under an open connection: the partner was too slow for it.
-      if (skipped) this.losses.positions(skipped.from, skipped.to, `partner too slow: the ${this.d.spec.bufferMs / 1000} s buffer overflowed`);
+      if (skipped) this.losses.positions(skipped.from, skipped.to, this.overflowReason());
       c.sent = true;
       this.nextSendId++;
       this.samplesSent += c.samples;
@@ -171,8 +175,8 @@ export class PartnerStream implements PartnerSink {
     // Replay from the last confirmed point; what the buffer could not keep is lost.
     this.nextSendId = this.buf.replayFrom();
     const from = this.buf.posOf(this.nextSendId);
-    this.losses.positions(this.buf.confirmedPos, from, `outage outlasted the ${this.d.spec.bufferMs / 1000} s buffer`);
-    this.log.info({ replaySec: Math.round(((this.buf.producedPos - from) / this.rate) * 1000) / 1000 }, 'partner connected');
+    this.losses.positions(this.buf.confirmedPos, from, this.overflowReason());
+    this.log.info({ url: link.shownUrl, replaySec: Math.round(((this.buf.producedPos - from) / this.rate) * 1000) / 1000 }, 'partner connected');
     this.to({ status: 'open', link });
     this.pump();
   }
@@ -197,8 +201,9 @@ export class PartnerStream implements PartnerSink {
           link.confirmed = true;
           this.failures = 0;
           this.buf.confirm(Math.min(link.clock.posOf(m.result.end), link.clock.lastEnd));
-          // The replay overlap is de-duplicated on the timeline.
+          // The replay overlap is de-duplicated on the timeline (a replay starts up to one chunk early).
           if (seg.end <= this.lastFinalEnd + 0.005) break;
+          if (seg.start < this.lastFinalEnd) seg.start = Math.round(this.lastFinalEnd * 1000) / 1000;
           this.lastFinalEnd = seg.end;
         } else if (!this.d.spec.interim || seg.end <= this.lastFinalEnd + 0.005) break;
         if (!seg.text && m.result.final && !seg.words?.length) break; // silence: confirmed, not worth a line
@@ -333,7 +338,7 @@ export class PartnerStream implements PartnerSink {
     else {
       const reason =
         this.buf.evictedTo > this.buf.confirmedPos
-          ? `outage outlasted the ${this.d.spec.bufferMs / 1000} s buffer`
+          ? this.overflowReason()
           : this.opened === 0
             ? `the partner never connected (${this.lastWhy || 'no answer'})`
             : (why ?? `the partner was disconnected at the end of the meeting (${this.lastWhy})`);
@@ -346,6 +351,11 @@ export class PartnerStream implements PartnerSink {
     if (!isFinal(this.s)) this.to({ status: 'closed' }, why);
     clearTimeout(this.ending?.timer);
     this.ending?.resolve();
+  }
+
+  private overflowReason(): string {
+    const sec = this.d.spec.bufferMs / 1000;
+    return this.overflowCause === 'slow' ? `partner too slow: the ${sec} s buffer overflowed` : `outage outlasted the ${sec} s buffer`;
   }
 
   private neverConnected(): string {
