@@ -47,8 +47,13 @@ interface Run {
 
 /** Speech segments as the provider's emulator finds them (its endpointing hangover). */
 function truth(provider: string, pcm: Int16Array) {
-  const hangoverMs = provider === 'assemblyai' ? 400 : provider === 'speechmatics' ? 500 : 300;
-  return segmentAll(pcm, 48_000, { hangoverMs });
+  const hangoverMs = provider === 'assemblyai' ? 400 : provider === 'openai' ? 500 : 300;
+  const segs = segmentAll(pcm, 48_000, { hangoverMs });
+  // OpenAI: a turn still open at the final commit ends where the audio ends (no VAD stop to time it).
+  const end = pcm.length / 48_000;
+  const last = segs[segs.length - 1];
+  if (provider === 'openai' && last && last.end + hangoverMs / 1000 > end) last.end = end;
+  return segs;
 }
 
 async function run(
@@ -105,7 +110,8 @@ for (const p of providers) {
     assert.equal(s!.violations, [], 'no protocol violation');
     assert.is(s!.emptyFrames, 0, 'never an empty binary frame');
     assert.ok(Math.abs(s!.audioSec - 6) < 0.06, `all audio decoded by the partner (${s!.audioSec} s)`);
-    assert.is(s!.closedBy, 'server', 'the partner closed after answering our end-of-stream message');
+    // OpenAI's protocol has no closing handshake: the client closes once the last turn is transcribed.
+    if (name !== 'openai') assert.is(s!.closedBy, 'server', 'the partner closed after answering our end-of-stream message');
     const st = r.sink.status();
     assert.equal(st.sessionIds, [s!.id]);
     assert.is(st.state, 'done');

@@ -5,13 +5,17 @@
  */
 import { assemblyai } from './assemblyai';
 import { deepgram } from './deepgram';
+import { openai } from './openai';
 import { raw } from './raw';
+import { speechmatics } from './speechmatics';
 import type { ProviderDef } from './types';
 
 export const PROVIDERS: readonly ProviderDef[] = [
   deepgram,
   assemblyai,
   raw,
+  speechmatics,
+  openai,
 ];
 
 export function providerNamed(name: string): ProviderDef | undefined {

@@ -125,8 +125,8 @@ export interface EmulatorDef {
   keyRequired: boolean;
   /** A reason to refuse the query string (HTTP 400), if any. */
   checkParams?(query: URLSearchParams): string | undefined;
-  /** How the provider refuses a key or rate-limits: at the handshake (HTTP) or in-band after opening. */
-  refuse?(ws: WebSocket, why: 'key' | 'rate'): void;
+  /** Refusals the provider makes in-band after the socket opened; the others are HTTP 401 / 429 at the handshake. */
+  refuse?: { key?(ws: WebSocket): void; rate?(ws: WebSocket): void };
   /** Extra HTTP endpoints (Gladia's POST /v2/live); true when it answered. */
   http?(req: IncomingMessage, body: string, ctx: HttpContext): { status: number; body: unknown } | undefined;
   /** Headers added to the 101 response (Deepgram's dg-request-id). */

@@ -20,7 +20,7 @@ export const assemblyai: ProviderDef = {
       if (q.has('channels') && q.get('channels') !== '1') return 'audio must be mono';
       return undefined;
     },
-    refuse: (ws, why) => AssemblyaiSession.refuse(ws, why),
+    refuse: { key: (ws) => AssemblyaiSession.refuse(ws, 'key'), rate: (ws) => AssemblyaiSession.refuse(ws, 'rate') },
     session: (ws, params, ctx) => new AssemblyaiSession(ws, params, ctx),
   },
 };

@@ -102,9 +102,9 @@ export function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
     const registered = tokens.get(q.get('token') ?? '');
     const keyPresented = registered ? opts.key ?? 'session-token' : def.key(req, q);
     const keyBad = def.keyRequired || opts.key ? !keyOk(keyPresented) : false;
-    if (keyBad && !def.refuse) return no(401, 'missing or invalid credentials');
+    if (keyBad && !def.refuse?.key) return no(401, 'missing or invalid credentials');
     const rate = !keyBad && !registered && takeRateLimit();
-    if (rate && !def.refuse) return no(429, 'fault plan: rate limit');
+    if (rate && !def.refuse?.rate) return no(429, 'fault plan: rate limit');
     const bad = def.checkParams?.(q);
     if (bad) return no(400, bad);
     const id = randomUUID();
@@ -114,7 +114,7 @@ export function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
         rejected.push(keyBad ? 401 : 429);
         log(`refused in-band: ${keyBad ? 'key' : 'rate limit'}`);
         ws.on('error', () => {});
-        return def.refuse!(ws, keyBad ? 'key' : 'rate');
+        return keyBad ? def.refuse!.key!(ws) : def.refuse!.rate!(ws);
       }
       onConnection(ws, { ...registered, ...Object.fromEntries(q) }, id);
     });

@@ -89,10 +89,10 @@ export abstract class Session {
   }
 
   /** Sets the PCM format once the session knows it (Speechmatics and OpenAI say it in a message). */
-  protected setPcm(rate: number, channels = 1): void {
+  protected setPcm(rate: number, channels = 1, hangoverMs = this.hangoverMs): void {
     this.rate = rate;
     this.channels = channels;
-    this.seg = new EnergySegmenter(rate, { hangoverMs: this.hangoverMs });
+    this.seg = new EnergySegmenter(rate, { hangoverMs });
   }
 
   /** Records a client text message; its JSON object, or undefined (and a violation) when it is not one. */

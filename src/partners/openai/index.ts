@@ -1,0 +1,19 @@
+/** OpenAI Realtime transcription sessions: both ends (the client adapter and the emulator's session). */
+import type { ProviderDef } from '../types';
+import { openaiClient } from './client';
+import { OpenaiSession } from './session';
+
+export const openai: ProviderDef = {
+  name: 'openai',
+  defaultUrl: 'wss://api.openai.com/v1/realtime?intent=transcription',
+  codecs: ['linear16'],
+  client: (spec) => openaiClient(spec),
+  emulator: {
+    path: '/v1/realtime',
+    keyRequired: true,
+    key: (req) => /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1],
+    checkParams: (q) => (q.get('intent') === 'transcription' || q.has('model') ? undefined : 'use ?intent=transcription (or ?model=)'),
+    refuse: { key: (ws) => OpenaiSession.refuse(ws, 'invalid_api_key'), rate: (ws) => OpenaiSession.refuse(ws, 'rate_limit_exceeded') },
+    session: (ws, params, ctx) => new OpenaiSession(ws, params, ctx),
+  },
+};
