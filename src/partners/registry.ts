@@ -5,6 +5,7 @@
  */
 import { assemblyai } from './assemblyai';
 import { deepgram } from './deepgram';
+import { gladia } from './gladia';
 import { openai } from './openai';
 import { raw } from './raw';
 import { speechmatics } from './speechmatics';
@@ -16,6 +17,7 @@ export const PROVIDERS: readonly ProviderDef[] = [
   raw,
   speechmatics,
   openai,
+  gladia,
 ];
 
 export function providerNamed(name: string): ProviderDef | undefined {
