@@ -19,7 +19,19 @@ export interface TruthEvent {
   size?: number;
   /** Clicks and splices: matched-filter SNR against the clean source's own model (see detect-oracle). */
   oracleZ?: number;
+  /** Clicks: the pulse's peak in dB re the RMS of the 20 ms before it (the audible-set rule). */
+  levelDb?: number;
+  /**
+   * In the audible set (the targets' set, defined from the injected event and the clean
+   * source only): clicks at or above 0 dB re the 20 ms before, splices with oracle z >= 20,
+   * every dropout, inserted silence, repeat and clipping.
+   */
+  audible: boolean;
 }
+
+/** The audible set's thresholds (issue 16's decision). */
+export const AUDIBLE_CLICK_DB = 0;
+export const AUDIBLE_SPLICE_Z = 20;
 
 /** The benchmark's fixed seed: every bench that injects events injects the same ones. */
 export const SEED = 20240611;
@@ -96,7 +108,9 @@ export function inject(src: Float32Array, fs: number, seed: number): Injected {
           pulse.push(out[start + k] - before);
         }
         const oracleZ = clickOracleZ(src, fs, i - w, pulse);
-        truth.push({ kind: 'click', variant: `click`, start, end: start + w, size: db, oracleZ });
+        const before = rms(src, i - w - ms(20), i - w);
+        const levelDb = 20 * Math.log10(Math.max(...pulse.map(Math.abs)) / Math.max(before, LSB16));
+        truth.push({ kind: 'click', variant: `click`, start, end: start + w, size: db, oracleZ, levelDb, audible: levelDb >= AUDIBLE_CLICK_DB });
         break;
       }
       case 'dropout':
@@ -107,13 +121,13 @@ export function inject(src: Float32Array, fs: number, seed: number): Injected {
         for (let k = 0; k < d; k++) out[o + k] = dither ? Math.round(rand() * 2 - 1) * LSB16 : 0;
         o += d;
         i += d;
-        truth.push({ kind: 'dropout', variant: kind + (dither ? '-dither' : ''), start, end: start + d });
+        truth.push({ kind: 'dropout', variant: kind + (dither ? '-dither' : ''), start, end: start + d, audible: true });
         break;
       }
       case 'inserted-silence': {
         const d = ms(2.5 + rand() * 37.5);
         out.fill(0, o, o + d);
-        truth.push({ kind: 'dropout', variant: kind, start: o, end: o + d });
+        truth.push({ kind: 'dropout', variant: kind, start: o, end: o + d, audible: true });
         o += d;
         break;
       }
@@ -122,7 +136,7 @@ export function inject(src: Float32Array, fs: number, seed: number): Injected {
         const d = Math.max(1, ms(1 + rand() * 19));
         const oracleZ = spliceOracleZ(src, fs, i, d);
         i += d;
-        truth.push({ kind: 'discontinuity', variant: kind, start: o, end: o, size: (d * 1000) / fs, oracleZ });
+        truth.push({ kind: 'discontinuity', variant: kind, start: o, end: o, size: (d * 1000) / fs, oracleZ, audible: oracleZ >= AUDIBLE_SPLICE_Z });
         break;
       }
       case 'repeat-insert':
@@ -130,7 +144,7 @@ export function inject(src: Float32Array, fs: number, seed: number): Injected {
         const L = grid;
         if (i < L) { copy(L); continue; }
         out.set(src.subarray(i - L, i), o);
-        truth.push({ kind: 'repeat', variant: `${kind}-${Math.round((L * 1000) / fs)}ms`, start: o, end: o + L });
+        truth.push({ kind: 'repeat', variant: `${kind}-${Math.round((L * 1000) / fs)}ms`, start: o, end: o + L, audible: true });
         o += L;
         if (kind === 'repeat-replace') i += L;
         break;
@@ -159,7 +173,7 @@ export function inject(src: Float32Array, fs: number, seed: number): Injected {
           }
           out[start + k] = v;
         }
-        if (first >= 0) truth.push({ kind: 'clipping', variant: 'clipping', start: first, end: last + 1 });
+        if (first >= 0) truth.push({ kind: 'clipping', variant: 'clipping', start: first, end: last + 1, audible: true });
         break;
       }
     }

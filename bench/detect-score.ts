@@ -21,6 +21,10 @@ export interface Interval {
   size?: number;
   /** Clicks: matched-filter SNR against the clean source (see detect-oracle). */
   oracleZ?: number;
+  /** Clicks: dB re the 20 ms before. */
+  levelDb?: number;
+  /** In the audible set (see detect-inject); undefined counts as audible. */
+  audible?: boolean;
 }
 
 export interface Tally {
@@ -35,6 +39,8 @@ export function emptyTally(): Tally {
 
 export interface MatchResult {
   perKind: Map<DetectKind, Tally>;
+  /** The audible set: only audible truth counts as TP/FN; detections of inaudible truth are neither right nor wrong. */
+  audible: Map<DetectKind, Tally>;
   missed: Interval[];
   false: Interval[];
 }
@@ -56,16 +62,29 @@ export function match(truth: Interval[], found: Interval[], anyKind = false): Ma
   const usedT = new Uint8Array(truth.length);
   const usedD = new Uint8Array(found.length);
   const perKind = new Map<DetectKind, Tally>(KINDS.map((k) => [k, emptyTally()]));
+  const audible = new Map<DetectKind, Tally>(KINDS.map((k) => [k, emptyTally()]));
+  const heard = (e: Interval) => e.audible !== false;
   for (const [, t, d] of pairs) {
     if (usedT[t] || usedD[d]) continue;
     usedT[t] = usedD[d] = 1;
     perKind.get(truth[t].kind)!.tp++;
+    if (heard(truth[t])) audible.get(truth[t].kind)!.tp++;
   }
   const missed: Interval[] = [];
   const falses: Interval[] = [];
-  truth.forEach((e, t) => { if (!usedT[t]) { perKind.get(e.kind)!.fn++; missed.push(e); } });
-  found.forEach((e, d) => { if (!usedD[d]) { perKind.get(e.kind)!.fp++; falses.push(e); } });
-  return { perKind, missed, false: falses };
+  truth.forEach((e, t) => {
+    if (usedT[t]) return;
+    perKind.get(e.kind)!.fn++;
+    if (heard(e)) audible.get(e.kind)!.fn++;
+    missed.push(e);
+  });
+  found.forEach((e, d) => {
+    if (usedD[d]) return;
+    perKind.get(e.kind)!.fp++;
+    audible.get(e.kind)!.fp++;
+    falses.push(e);
+  });
+  return { perKind, audible, missed, false: falses };
 }
 
 export function add(into: Tally, t: Tally): void {

@@ -2,6 +2,12 @@
  * `npm run bench:detect`: accuracy, false events on clean audio and speed of the offline
  * detector, with ffmpeg's adeclick beside it.
  *
+ * Every injected file is scored twice: as PCM, and after an Opus round trip (16-64 kb/s, one
+ * bitrate per file in turn; the events injected before coding, as they happen in capture).
+ * The targets apply to the audible set (detect-inject: clicks >= 0 dB re the 20 ms before,
+ * splices with oracle z >= 20, every dropout, repeat and clipping); the full set is printed
+ * beside it without a target. The held-out part of the corpus (detect-corpus) is printed apart.
+ *
  * Ground truth: events injected with a fixed seed into real recordings (drum loops and music
  * from supersonic-scsynth-samples, Debian's 8 kHz asterisk prompts, Debian's alsa sounds),
  * scored one-to-one (±5 ms clicks, ±10 ms others). Clipping that is already in a source
@@ -14,7 +20,8 @@ import { ChannelAnalyzer, type DetectEvent, type DetectKind } from '../src/detec
 import { debugSink } from '../src/detect/impulses';
 import { adeclick } from './detect-adeclick';
 import { loadCorpus, speedSignal48k, type Source } from './detect-corpus';
-import { inject, SEED, seedFor, type TruthEvent } from './detect-inject';
+import { AUDIBLE_CLICK_DB, AUDIBLE_SPLICE_Z, inject, SEED, seedFor, type TruthEvent } from './detect-inject';
+import { OPUS_KBPS, opusRoundTrip } from './detect-opus';
 import { add, emptyTally, KINDS, match, prf, type Interval, type Tally } from './detect-score';
 
 const args = new Set(process.argv.slice(2));
@@ -28,8 +35,8 @@ const TARGET_F1_KIND = 0.9;
 const TARGET_FP_PER_MIN = 1;
 const TARGET_SPEED = 300;
 
-function analyze(x: Float32Array, fs: number, block = BLOCK): DetectEvent[] {
-  const a = new ChannelAnalyzer(fs, 0);
+function analyze(x: Float32Array, fs: number, block = BLOCK, lossy = false): DetectEvent[] {
+  const a = new ChannelAnalyzer(fs, 0, { lossy });
   for (let i = 0; i < x.length; i += block) a.push(x.subarray(i, Math.min(x.length, i + block)));
   return a.finish();
 }
@@ -72,7 +79,7 @@ function withoutPreexisting(found: DetectEvent[], pre: Interval[]): { kept: Dete
 }
 
 function toIntervals(truth: TruthEvent[], fs: number): Interval[] {
-  return truth.map((t) => ({ kind: t.kind, startSec: t.start / fs, endSec: t.end / fs, variant: t.variant, size: t.size, oracleZ: t.oracleZ }));
+  return truth.map((t) => ({ kind: t.kind, startSec: t.start / fs, endSec: t.end / fs, variant: t.variant, size: t.size, oracleZ: t.oracleZ, levelDb: t.levelDb, audible: t.audible }));
 }
 
 function pct(v: number): string {
@@ -85,157 +92,183 @@ function row(label: string, t: Tally): string {
     `  ${pct(p)}  ${pct(r)}  ${f1.toFixed(3)}`;
 }
 
-/** `[lo, lo+w)` label of the w-wide bucket that v falls in, within [min, max). */
-function bucket(v: number, w: number, min: number, max: number): string {
-  const lo = Math.max(min, Math.min(max - w, Math.floor(v / w) * w));
-  return `${lo}..${lo + w}`;
+type Coding = 'pcm' | 'opus';
+type Part = 'tuning' | 'held-out';
+const PARTS: Part[] = ['tuning', 'held-out'];
+/** --coding pcm|opus: one of the two (a dev loop); both by default. */
+const CODINGS: Coding[] = process.argv.includes('--coding') ? [process.argv[process.argv.indexOf('--coding') + 1] as Coding] : ['pcm', 'opus'];
+
+/** Everything one (coding, part) pair of runs adds up to. */
+interface Totals {
+  full: Map<DetectKind, Tally>;
+  audible: Map<DetectKind, Tally>;
+  perSet: Map<string, Tally>;
+  variants: Map<string, { n: number; hit: number }>;
+  byLevel: Map<string, { n: number; hit: number }>;
+  byOracle: Map<string, { n: number; hit: number }>;
+  onPre: number;
+  cleanBySet: Map<string, { min: number; n: number; kinds: Map<string, number> }>;
 }
+
+const newTotals = (): Totals => ({
+  full: new Map(KINDS.map((k) => [k, emptyTally()])), audible: new Map(KINDS.map((k) => [k, emptyTally()])), perSet: new Map(),
+  variants: new Map(), byLevel: new Map(), byOracle: new Map(), onPre: 0, cleanBySet: new Map(),
+});
+
+function hit(map: Map<string, { n: number; hit: number }>, key: string, found: boolean): void {
+  const b = map.get(key) ?? { n: 0, hit: 0 };
+  b.n++;
+  if (found) b.hit++;
+  map.set(key, b);
+}
+
+const sum = (m: Map<DetectKind, Tally>): Tally => { const t = emptyTally(); for (const v of m.values()) add(t, v); return t; };
+const cleanRate = (c: Totals['cleanBySet']): { min: number; n: number } => {
+  let min = 0, n = 0;
+  for (const v of c.values()) { min += v.min; n += v.n; }
+  return { min, n };
+};
 
 function main(): void {
   const t0 = performance.now();
   const corpus = loadCorpus({ speechStride: QUICK ? 6 : 1 });
   const injected = corpus.filter((s) => s.inject).map((s) => ({ src: s, ...inject(s.samples, s.sampleRate, seedFor(s.name)) }));
   const sec = (s: Source) => s.samples.length / s.sampleRate;
-  console.log(`earshot detect benchmark${QUICK ? ' (--quick subset)' : ''}: ${corpus.length} recordings, ` +
-    `${(corpus.reduce((a, s) => a + sec(s), 0) / 60).toFixed(1)} min clean; ${injected.length} injected copies, ` +
-    `${injected.reduce((a, s) => a + s.truth.length, 0)} events (seed ${SEED})`);
+  const minutes = (held: boolean) => corpus.filter((s) => s.heldOut === held).reduce((a, s) => a + sec(s), 0) / 60;
+  const events = (held: boolean) => injected.filter((s) => s.src.heldOut === held).reduce((a, s) => a + s.truth.length, 0);
+  console.log(`earshot detect benchmark${QUICK ? ' (--quick subset)' : ''}: ${corpus.length} recordings ` +
+    `(tuning part ${minutes(false).toFixed(1)} min, held-out part ${minutes(true).toFixed(1)} min, clean), ` +
+    `${injected.length} injected copies with ${events(false)} + ${events(true)} events (seed ${SEED}); each scored as PCM and after an Opus round trip at ${OPUS_KBPS.join('/')} kb/s`);
+  const kbpsFor = (name: string) => OPUS_KBPS[seedFor(name) % OPUS_KBPS.length]!;
 
-  // Accuracy on injected copies.
-  const total = new Map<DetectKind, Tally>(KINDS.map((k) => [k, emptyTally()]));
-  const perSet = new Map<string, Tally>();
-  const variants = new Map<string, { n: number; hit: number }>();
-  const bySize = new Map<string, { n: number; hit: number }>();
-  const byOracle = new Map<string, { n: number; hit: number }>();
-  let injectedOnPre = 0;
-  // --verbose: why each missed click/splice was missed (the tests its nearest candidate failed).
+  const totals = new Map<string, Totals>();
+  const get = (c: Coding, p: Part) => { const k = `${c}/${p}`; if (!totals.has(k)) totals.set(k, newTotals()); return totals.get(k)!; };
   const whyMissed = new Map<string, number>();
   const adeclickInput = new Map<number, { parts: Float32Array[]; truth: Interval[]; joins: number[]; length: number }>();
-  for (const inj of injected) {
-    const fs = inj.src.sampleRate;
-    const truth = toIntervals(inj.truth, fs);
-    if (VERBOSE) { debugSink.features = []; debugSink.long = []; }
-    const split = withoutPreexisting(analyze(inj.samples, fs), preexistingClipping(inj.samples, fs, truth));
-    const feats = debugSink.features ?? [];
-    const longs = debugSink.long ?? [];
-    debugSink.features = undefined;
-    debugSink.long = undefined;
-    const found = split.kept;
-    injectedOnPre += split.onPre;
-    const m = match(truth, found);
-    const setT = perSet.get(inj.src.set) ?? emptyTally();
-    for (const [k, t] of m.perKind) { add(total.get(k)!, t); add(setT, t); }
-    perSet.set(inj.src.set, setT);
-    const missedSet = new Set(m.missed);
-    for (const t of truth) {
-      const v = variants.get(t.variant!) ?? { n: 0, hit: 0 };
-      v.n++;
-      if (!missedSet.has(t)) v.hit++;
-      variants.set(t.variant!, v);
-      if (t.oracleZ !== undefined) {
-        const edges = [0, 5, 10, 20, 40, Infinity];
-        const k = edges.findIndex((e) => t.oracleZ! < e) - 1;
-        const key = `${t.kind === 'click' ? 'click' : 'splice'} oracle z ${edges[k]}..${edges[k + 1] === Infinity ? '' : edges[k + 1]}`;
-        const b = byOracle.get(key) ?? { n: 0, hit: 0 };
-        b.n++;
-        if (!missedSet.has(t)) b.hit++;
-        byOracle.set(key, b);
-      }
-      if (t.size === undefined) continue;
-      const key = t.kind === 'click' ? `click ${bucket(t.size, 5, -10, 20)} dB` : `splice ${bucket(t.size, 5, 0, 20)} ms lost`;
-      const b = bySize.get(key) ?? { n: 0, hit: 0 };
-      b.n++;
-      if (!missedSet.has(t)) b.hit++;
-      bySize.set(key, b);
-    }
-    if (VERBOSE) {
-      for (const e of m.missed) {
-        if (e.kind !== 'click' && e.kind !== 'discontinuity') continue;
-        const s0 = Math.round(e.startSec * fs) - Math.round(0.005 * fs);
-        const e0 = Math.round(e.endSec * fs) + Math.round(0.005 * fs);
-        const near = feats.filter((f) => f.at >= s0 - 20 && f.at <= e0);
-        let why = 'no candidate';
-        for (let k = 0; k < longs.length; k += 2) if (longs[k] <= e0 && longs[k + 1] >= s0) why = 'cluster too long';
-        if (near.length) {
-          const fails = near.map((f) => (e.kind === 'click' ? f.clickFails : f.spliceFails)).sort((p, q) => p.length - q.length)[0];
-          why = fails.length ? fails.join('+') : 'passed (lost to another event or kind)';
+  for (const coding of CODINGS) {
+    for (const inj of injected) {
+      const fs = inj.src.sampleRate;
+      const T = get(coding, inj.src.heldOut ? 'held-out' : 'tuning');
+      const truth = toIntervals(inj.truth, fs);
+      const x = coding === 'pcm' ? inj.samples : opusRoundTrip(inj.samples, fs, kbpsFor(inj.src.name));
+      const rate = coding === 'pcm' ? fs : 48000;
+      if (VERBOSE && coding === 'pcm') { debugSink.features = []; debugSink.long = []; }
+      // Clipping already in the source is judged on the PCM copy (the codec blurs full-scale runs).
+      const split = withoutPreexisting(analyze(x, rate, BLOCK, coding === 'opus'), preexistingClipping(inj.samples, fs, truth));
+      const feats = debugSink.features ?? [];
+      debugSink.features = undefined;
+      debugSink.long = undefined;
+      T.onPre += split.onPre;
+      const m = match(truth, split.kept);
+      const setT = T.perSet.get(inj.src.set) ?? emptyTally();
+      for (const [k, t] of m.perKind) add(T.full.get(k)!, t);
+      for (const [k, t] of m.audible) { add(T.audible.get(k)!, t); add(setT, t); }
+      T.perSet.set(inj.src.set, setT);
+      const missedSet = new Set(m.missed);
+      for (const t of truth) {
+        const found = !missedSet.has(t);
+        hit(T.variants, t.variant!, found);
+        if (t.kind === 'click' && t.levelDb !== undefined) {
+          const lo = Math.max(-20, Math.min(20, Math.floor(t.levelDb / 5) * 5));
+          hit(T.byLevel, `click ${lo}..${lo + 5} dB`, found);
         }
-        const key = `${e.kind}: ${why}`;
-        whyMissed.set(key, (whyMissed.get(key) ?? 0) + 1);
+        if (t.oracleZ !== undefined) {
+          const edges = [0, 5, 10, 20, 40, Infinity];
+          const k = edges.findIndex((e) => t.oracleZ! < e) - 1;
+          hit(T.byOracle, `${t.kind === 'click' ? 'click' : 'splice'} oracle z ${edges[k]}..${edges[k + 1] === Infinity ? '' : edges[k + 1]}`, found);
+        }
       }
-      for (const e of m.missed) console.log(`  miss  ${inj.src.name} ${e.kind}/${e.variant} @${e.startSec.toFixed(4)}`);
-      for (const e of m.false) console.log(`  false ${inj.src.name} ${e.kind} @${e.startSec.toFixed(4)}-${e.endSec.toFixed(4)}`);
+      if (VERBOSE && coding === 'pcm') {
+        for (const e of m.missed) {
+          if (e.kind !== 'click' && e.kind !== 'discontinuity') continue;
+          const s0 = Math.round(e.startSec * fs) - Math.round(0.005 * fs);
+          const e0 = Math.round(e.endSec * fs) + Math.round(0.005 * fs);
+          const near = feats.filter((f) => f.at >= s0 - 20 && f.at <= e0);
+          let why = 'no candidate';
+          if (near.length) {
+            const fails = near.map((f) => (e.kind === 'click' ? f.clickFails : f.spliceFails)).sort((p, q) => p.length - q.length)[0];
+            why = fails.length ? fails.join('+') : 'passed (lost to another event or kind)';
+          }
+          whyMissed.set(`${e.kind}: ${why}`, (whyMissed.get(`${e.kind}: ${why}`) ?? 0) + 1);
+        }
+      }
+      if (VERBOSE) {
+        for (const e of m.missed) if (e.audible !== false) console.log(`  ${coding} miss  ${inj.src.name} ${e.kind}/${e.variant} @${e.startSec.toFixed(4)}`);
+        for (const e of m.false) console.log(`  ${coding} false ${inj.src.name} ${e.kind} @${e.startSec.toFixed(4)}-${e.endSec.toFixed(4)}`);
+      }
+      if (coding === 'pcm' && !inj.src.heldOut) {
+        const a = adeclickInput.get(fs) ?? { parts: [], truth: [], joins: [], length: 0 };
+        const off = a.length / fs;
+        for (const t of truth) a.truth.push({ ...t, startSec: t.startSec + off, endSec: t.endSec + off });
+        a.joins.push(a.length);
+        a.parts.push(inj.samples);
+        a.length += inj.samples.length;
+        adeclickInput.set(fs, a);
+      }
     }
-    const a = adeclickInput.get(fs) ?? { parts: [], truth: [], joins: [], length: 0 };
-    const off = a.length / fs;
-    for (const t of truth) a.truth.push({ ...t, startSec: t.startSec + off, endSec: t.endSec + off });
-    a.joins.push(a.length);
-    a.parts.push(inj.samples);
-    a.length += inj.samples.length;
-    adeclickInput.set(fs, a);
+    // False events on the untouched (clean) recordings, coded the same way.
+    for (const s of corpus) {
+      const T = get(coding, s.heldOut ? 'held-out' : 'tuning');
+      const x = coding === 'pcm' ? s.samples : opusRoundTrip(s.samples, s.sampleRate, kbpsFor(s.name));
+      const split = withoutPreexisting(analyze(x, coding === 'pcm' ? s.sampleRate : 48000, BLOCK, coding === 'opus'), preexistingClipping(s.samples, s.sampleRate));
+      T.onPre += split.onPre;
+      const c = T.cleanBySet.get(s.set) ?? { min: 0, n: 0, kinds: new Map() };
+      c.min += sec(s) / 60;
+      c.n += split.kept.length;
+      for (const e of split.kept) c.kinds.set(e.kind, (c.kinds.get(e.kind) ?? 0) + 1);
+      T.cleanBySet.set(s.set, c);
+      if (VERBOSE) for (const e of split.kept) console.log(`  ${coding} clean ${s.name} ${e.kind} @${e.startSec.toFixed(4)} ${e.score} dB`);
+    }
   }
-  const all = emptyTally();
-  console.log('\nearshot on injected events (one-to-one, ±5 ms clicks, ±10 ms others)');
-  console.log('kind             events     TP     FP  prec%  rec%    F1');
-  for (const k of KINDS) { add(all, total.get(k)!); console.log(row(k, total.get(k)!)); }
-  console.log(row('ALL', all));
-  console.log(`(clipping already in the source recordings — runs of 2+ samples at full scale — is reported ` +
-    `and left out of the score: ${injectedOnPre} such detections in the injected copies)`);
-  console.log('by recording set:');
-  for (const [s, t] of perSet) console.log(row(`  ${s}`, t));
-  console.log('recall by injected variant:');
-  for (const [v, { n, hit }] of [...variants].sort()) console.log(`  ${v.padEnd(26)} ${String(hit).padStart(5)}/${String(n).padEnd(5)} ${pct(hit / n)}%`);
+
+  const header = 'kind             events     TP     FP  prec%  rec%    F1';
+  for (const coding of CODINGS) {
+    console.log(`\n======== ${coding === 'pcm' ? 'PCM (as injected)' : `Opus round trip (${OPUS_KBPS.join('/')} kb/s, decoded at 48 kHz)`} ========`);
+    for (const part of PARTS) {
+      const T = get(coding, part);
+      console.log(`\n[${coding} ${part}] audible set (targets; clicks >= ${AUDIBLE_CLICK_DB} dB re the 20 ms before, splices oracle z >= ${AUDIBLE_SPLICE_Z}, all others)`);
+      console.log(header);
+      for (const k of KINDS) console.log(row(k, T.audible.get(k)!));
+      console.log(row('ALL', sum(T.audible)));
+      console.log(`[${coding} ${part}] full set (every injected event, no target)`);
+      for (const k of KINDS) console.log(row(k, T.full.get(k)!));
+      console.log(row('ALL', sum(T.full)));
+      console.log(`audible set by recording set:`);
+      for (const [s, t] of T.perSet) console.log(row(`  ${s}`, t));
+      const { min, n } = cleanRate(T.cleanBySet);
+      console.log(`false events on the clean recordings (${coding}, ${part}): ${n} in ${min.toFixed(2)} min = ${(n / min).toFixed(2)}/min`);
+      for (const [s, c] of T.cleanBySet) {
+        console.log(`  ${s.padEnd(12)} ${c.min.toFixed(2).padStart(6)} min  ${String(c.n).padStart(4)} events  ${(c.n / c.min).toFixed(2).padStart(6)}/min  ${[...c.kinds].map(([k, v]) => `${k}:${v}`).join(' ')}`);
+      }
+      console.log(`(clipping already in the source recordings, reported and left out of the score: ${T.onPre} detections)`);
+    }
+    // Breakdowns over both parts.
+    const both = [get(coding, 'tuning'), get(coding, 'held-out')];
+    const merged = (f: (t: Totals) => Map<string, { n: number; hit: number }>) => {
+      const m = new Map<string, { n: number; hit: number }>();
+      for (const t of both) for (const [k, v] of f(t)) { const b = m.get(k) ?? { n: 0, hit: 0 }; b.n += v.n; b.hit += v.hit; m.set(k, b); }
+      return m;
+    };
+    const show = (title: string, m: Map<string, { n: number; hit: number }>, order: (k: string) => number) => {
+      console.log(title);
+      for (const [v, { n, hit: h }] of [...m].sort((p, q) => order(p[0]) - order(q[0]) || (p[0] < q[0] ? -1 : 1))) console.log(`  ${v.padEnd(26)} ${String(h).padStart(5)}/${String(n).padEnd(5)} ${pct(h / n)}%`);
+    };
+    show(`[${coding}] recall by injected variant (both parts):`, merged((t) => t.variants), () => 0);
+    show(`[${coding}] click recall by level re the 20 ms before (audible from ${AUDIBLE_CLICK_DB} dB):`, merged((t) => t.byLevel), (k) => parseFloat(k.split(' ')[1]!));
+    show(`[${coding}] recall by oracle z (matched-filter SNR against the clean source's own model; splices audible from z ${AUDIBLE_SPLICE_Z}):`, merged((t) => t.byOracle),
+      (k) => (k.startsWith('click') ? 0 : 1000) + parseFloat(k.split(' ')[3]!));
+  }
   if (VERBOSE) {
-    console.log('missed clicks/splices by the tests their nearest candidate failed (--verbose):');
+    console.log('missed clicks/splices (PCM) by the tests their nearest candidate failed (--verbose):');
     for (const [k, n] of [...whyMissed].sort((p, q) => q[1] - p[1])) console.log(`  ${String(n).padStart(5)}  ${k}`);
   }
-  console.log('recall by size (clicks: level re the local 20 ms RMS; splices: audio removed):');
-  const order = (k: string) => (k.startsWith('click') ? 0 : 1000) + parseFloat(k.split(' ')[1]);
-  for (const [v, { n, hit }] of [...bySize].sort((p, q) => order(p[0]) - order(q[0]))) {
-    console.log(`  ${v.padEnd(26)} ${String(hit).padStart(5)}/${String(n).padEnd(5)} ${pct(hit / n)}%`);
-  }
-
-  console.log('recall by oracle z (an event\'s matched-filter SNR against the clean source\'s own model; in Gaussian noise z 5 could be found at 1 false event/min, and bench:detect-floor shows how far above that clean speech reaches):');
-  const oracleOrder = (k: string) => (k.startsWith('click') ? 0 : 1000) + parseFloat(k.split(' ')[3]);
-  for (const [v, { n, hit }] of [...byOracle].sort((p, q) => oracleOrder(p[0]) - oracleOrder(q[0]))) {
-    console.log(`  ${v.padEnd(26)} ${String(hit).padStart(5)}/${String(n).padEnd(5)} ${pct(hit / n)}%`);
-  }
-
-  // False events on the untouched originals.
-  console.log('\nfalse events on the untouched originals');
-  let cleanMin = 0;
-  let cleanEvents = 0;
-  const cleanBySet = new Map<string, { min: number; n: number; kinds: Map<string, number> }>();
-  let cleanOnPre = 0;
-  for (const s of corpus) {
-    const split = withoutPreexisting(analyze(s.samples, s.sampleRate), preexistingClipping(s.samples, s.sampleRate));
-    const ev = split.kept;
-    cleanOnPre += split.onPre;
-    const min = sec(s) / 60;
-    cleanMin += min;
-    cleanEvents += ev.length;
-    const c = cleanBySet.get(s.set) ?? { min: 0, n: 0, kinds: new Map() };
-    c.min += min;
-    c.n += ev.length;
-    for (const e of ev) c.kinds.set(e.kind, (c.kinds.get(e.kind) ?? 0) + 1);
-    cleanBySet.set(s.set, c);
-    if (VERBOSE) for (const e of ev) console.log(`  clean ${s.name} ${e.kind} @${e.startSec.toFixed(4)} score ${e.score.toFixed(2)}`);
-  }
-  for (const [s, c] of cleanBySet) {
-    console.log(`  ${s.padEnd(10)} ${c.min.toFixed(2).padStart(6)} min  ${String(c.n).padStart(4)} events  ` +
-      `${(c.n / c.min).toFixed(2).padStart(6)}/min  ${[...c.kinds].map(([k, n]) => `${k}:${n}`).join(' ')}`);
-  }
-  const fpPerMin = cleanEvents / cleanMin;
-  console.log(`  (not counted: ${cleanOnPre} clipping events on full-scale runs that are really in the originals)`);
-  console.log(`  ${'all'.padEnd(10)} ${cleanMin.toFixed(2).padStart(6)} min  ${String(cleanEvents).padStart(4)} events  ${fpPerMin.toFixed(2).padStart(6)}/min`);
 
   // Speed: one thread, 48 kHz mono.
-  const x48 = speedSignal48k();
-  // Warm the JIT on the whole signal (an archive sweep's worker stays warm; the first pass's
-  // figure swings 200-330x here with tiering and GC), then take the best of several passes.
+  const x48 = args.has('--no-speed') ? new Float32Array(48000) : speedSignal48k();
+  // Warm the JIT on the whole signal (an archive sweep's worker stays warm), then the best of several passes.
   analyze(x48, 48000);
   const reps = QUICK ? 1 : 5;
-  // CPU time of this (single) thread as well as wall time: on a shared, loaded machine the
-  // wall figure measures the neighbours too.
+  // CPU time of this (single) thread as well as wall time: on a shared machine the wall figure measures the neighbours too.
   let best = Infinity;
   let bestCpu = Infinity;
   for (let r = 0; r < reps; r++) {
@@ -246,20 +279,21 @@ function main(): void {
     best = Math.min(best, (performance.now() - ts) / 1000);
     bestCpu = Math.min(bestCpu, (c.user + c.system) / 1e6);
   }
-  const wallSpeed = x48.length / 48000 / best;
   const speed = x48.length / 48000 / bestCpu;
   console.log(`\nspeed: ${(x48.length / 48000).toFixed(1)} s of 48 kHz mono on one thread: ${bestCpu.toFixed(3)} s CPU = ` +
-    `${speed.toFixed(0)}x real time (wall ${best.toFixed(3)} s = ${wallSpeed.toFixed(0)}x; load average ${require('node:os').loadavg()[0].toFixed(1)})`);
+    `${speed.toFixed(0)}x real time (wall ${best.toFixed(3)} s = ${(x48.length / 48000 / best).toFixed(0)}x; load average ${require('node:os').loadavg()[0].toFixed(1)})`);
 
-  // adeclick beside ours, kind-agnostic (it only says "repaired here").
-  let ad: Tally | undefined;
-  let adClean = 0;
-  let adSeconds = 0;
-  let adAudio = 0;
-  let oursAny = emptyTally();
-  const adByKind = new Map<DetectKind, Tally>(KINDS.map((k) => [k, emptyTally()]));
+  // adeclick beside ours on the PCM tuning part, kind-agnostic (it only says "repaired here").
+  const pcmTuning = get(CODINGS[0]!, 'tuning');
+  const fpPerMin = cleanRate(pcmTuning.cleanBySet).n / cleanRate(pcmTuning.cleanBySet).min;
   if (!args.has('--no-adeclick')) {
-    ad = emptyTally();
+    const ad = emptyTally();
+    const adAudible = emptyTally();
+    const ours = emptyTally();
+    const oursAudible = emptyTally();
+    let adClean = 0;
+    let adSeconds = 0;
+    let adAudio = 0;
     for (const [fs, a] of adeclickInput) {
       const x = new Float32Array(a.length);
       let o = 0;
@@ -268,25 +302,24 @@ function main(): void {
       adSeconds += run.seconds;
       adAudio += a.length / fs;
       const nearJoin = (i: number) => a.joins.some((j) => Math.abs(i - j) < fs * 0.02);
-      // Both detectors are scored with the pre-existing clipping left out, as above.
       const pre = preexistingClipping(x, fs, a.truth);
       const onPre = (s: number, e: number) => pre.some((r) => e / fs >= r.startSec - 0.01 && s / fs <= r.endSec + 0.01);
-      const found: Interval[] = run.ranges.filter(([s, e]) => !nearJoin(s) && !onPre(s, e))
-        .map(([s, e]) => ({ kind: 'click' as DetectKind, startSec: s / fs, endSec: e / fs }));
+      const found: Interval[] = run.ranges.filter(([s, e]) => !nearJoin(s) && !onPre(s, e)).map(([s, e]) => ({ kind: 'click' as DetectKind, startSec: s / fs, endSec: e / fs }));
       const m = match(a.truth, found, true);
-      for (const [k, t] of m.perKind) { add(ad, t); add(adByKind.get(k)!, t); }
-      // The same kind-agnostic score for ours, for a like-for-like row.
+      for (const t of m.perKind.values()) add(ad, t);
+      for (const t of m.audible.values()) add(adAudible, t);
       const oursFound: Interval[] = [];
       let off = 0;
       for (const p of a.parts) {
         for (const e of analyze(p, fs)) oursFound.push({ ...e, startSec: e.startSec + off / fs, endSec: e.endSec + off / fs });
         off += p.length;
       }
-      const oursScored = withoutPreexisting(oursFound as DetectEvent[], pre).kept;
-      for (const [, t] of match(a.truth, oursScored, true).perKind) add(oursAny, t);
+      const mo = match(a.truth, withoutPreexisting(oursFound as DetectEvent[], pre).kept, true);
+      for (const t of mo.perKind.values()) add(ours, t);
+      for (const t of mo.audible.values()) add(oursAudible, t);
     }
     const cleanByRate = new Map<number, Float32Array[]>();
-    for (const s of corpus) cleanByRate.set(s.sampleRate, [...(cleanByRate.get(s.sampleRate) ?? []), s.samples]);
+    for (const s of corpus) if (!s.heldOut) cleanByRate.set(s.sampleRate, [...(cleanByRate.get(s.sampleRate) ?? []), s.samples]);
     for (const [fs, parts] of cleanByRate) {
       const n = parts.reduce((v, p) => v + p.length, 0);
       const x = new Float32Array(n);
@@ -298,30 +331,42 @@ function main(): void {
       adClean += run.ranges.filter(([s, e]) => !joins.some((j) => Math.abs(s - j) < fs * 0.02) &&
         !pre.some((r) => e / fs >= r.startSec - 0.01 && s / fs <= r.endSec + 0.01)).length;
     }
+    const cleanMin = cleanRate(pcmTuning.cleanBySet).min;
+    console.log('\nside by side on the PCM tuning part (kind-agnostic matching: a detection of any kind at the right place counts)');
+    console.log('detector                   set      prec%  rec%    F1   false/min clean   x real time');
+    const line = (name: string, set: string, t: Tally, fpm: number, sp: string) => {
+      const { p, r, f1 } = prf(t);
+      console.log(`${name.padEnd(26)} ${set.padEnd(8)} ${pct(p)} ${pct(r)}  ${f1.toFixed(3)}  ${fpm.toFixed(2).padStart(12)}   ${sp}`);
+    };
+    line('earshot', 'audible', oursAudible, fpPerMin, `${speed.toFixed(0)} (48k, 1 thread)`);
+    line('earshot', 'full', ours, fpPerMin, '');
+    line('ffmpeg adeclick=m=s', 'audible', adAudible, adClean / cleanMin, `${(adAudio / adSeconds).toFixed(0)} (mixed rates)`);
+    line('ffmpeg adeclick=m=s', 'full', ad, adClean / cleanMin, '');
   }
 
-  console.log('\nside by side (kind-agnostic matching: a detection of any kind at the right place counts)');
-  console.log('detector                   prec%  rec%    F1   false/min clean   x real time');
-  const line = (name: string, t: Tally, fpm: number, sp: string) => {
-    const { p, r, f1 } = prf(t);
-    console.log(`${name.padEnd(26)} ${pct(p)} ${pct(r)}  ${f1.toFixed(3)}  ${fpm.toFixed(2).padStart(12)}   ${sp}`);
-  };
-  if (ad) {
-    line('earshot', oursAny, fpPerMin, `${speed.toFixed(0)} (48k, 1 thread)`);
-    line('ffmpeg adeclick=m=s', ad, adClean / cleanMin, `${(adAudio / adSeconds).toFixed(0)} (mixed rates)`);
-    console.log('adeclick recall by kind: ' + KINDS.map((k) => `${k} ${pct(prf(adByKind.get(k)!).r)}%`).join(', '));
-  }
-
-  console.log('\ntargets');
+  console.log('\ntargets (audible set; false events on all clean material, held-out part included)');
   const ok = (b: boolean) => (b ? 'met   ' : 'MISSED');
-  console.log(`  ${ok(prf(all).f1 >= TARGET_F1_ALL)} F1 overall ${prf(all).f1.toFixed(3)} >= ${TARGET_F1_ALL}`);
-  for (const k of KINDS) {
-    const f = prf(total.get(k)!).f1;
-    console.log(`  ${ok(f >= TARGET_F1_KIND)} F1 ${k.padEnd(13)} ${f.toFixed(3)} >= ${TARGET_F1_KIND}`);
-  }
-  console.log(`  ${ok(fpPerMin <= TARGET_FP_PER_MIN)} false events on clean originals ${fpPerMin.toFixed(2)}/min <= ${TARGET_FP_PER_MIN}`);
-  for (const [s, c] of cleanBySet) {
-    console.log(`  ${ok(c.n / c.min <= TARGET_FP_PER_MIN)}   ${s.padEnd(10)} ${(c.n / c.min).toFixed(2)}/min`);
+  for (const coding of CODINGS) {
+    for (const scope of ['all', 'held-out'] as const) {
+      const parts = scope === 'all' ? PARTS : (['held-out'] as Part[]);
+      const per = new Map<DetectKind, Tally>(KINDS.map((k) => [k, emptyTally()]));
+      let min = 0;
+      let n = 0;
+      for (const p of parts) {
+        for (const [k, t] of get(coding, p).audible) add(per.get(k)!, t);
+        const c = cleanRate(get(coding, p).cleanBySet);
+        min += c.min;
+        n += c.n;
+      }
+      const f = prf(sum(per)).f1;
+      const label = `${coding} ${scope === 'all' ? 'whole corpus' : 'held-out part'}`;
+      console.log(`  ${ok(f >= TARGET_F1_ALL)} ${label}: F1 overall ${f.toFixed(3)} >= ${TARGET_F1_ALL}`);
+      for (const k of KINDS) {
+        const fk = prf(per.get(k)!).f1;
+        console.log(`  ${ok(fk >= TARGET_F1_KIND)} ${label}: F1 ${k.padEnd(13)} ${fk.toFixed(3)} >= ${TARGET_F1_KIND}`);
+      }
+      console.log(`  ${ok(n / min <= TARGET_FP_PER_MIN)} ${label}: false events on clean material ${(n / min).toFixed(2)}/min <= ${TARGET_FP_PER_MIN} (${n} in ${min.toFixed(1)} min)`);
+    }
   }
   console.log(`  ${ok(speed >= TARGET_SPEED)} speed ${speed.toFixed(0)}x >= ${TARGET_SPEED}x real time (48 kHz mono, one thread)`);
   console.log(`\n(bench wall time ${((performance.now() - t0) / 1000).toFixed(1)} s)`);

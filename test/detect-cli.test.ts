@@ -188,6 +188,27 @@ test('holes that recur at a steady period get a chopped-audio verdict and high s
   assert.match(detect([chopped]).stdout, /CHOPPED: 80 ms holes every 170 ms/);
 });
 
+test("in earshot's own Opus recording (earshot run --record), a 40 ms gap and a +6 dB click are found where they were injected", () => {
+  const speech = execFileSync('ffmpeg', ['-v', 'error', '-i', join(ROOT, 'samples', 'speech.wav'), '-ac', '1', '-ar', '48000', '-f', 'f32le', '-acodec', 'pcm_f32le', 'pipe:1'], { maxBuffer: 1 << 26 });
+  const x = Float64Array.from(new Float32Array(speech.buffer.slice(speech.byteOffset, speech.byteOffset + speech.byteLength)));
+  let s = 0;
+  for (let i = 3 * 48000 - 960; i < 3 * 48000; i++) s += x[i]! * x[i]!;
+  x[3 * 48000] = x[3 * 48000]! + 2 * Math.sqrt(s / 960);
+  x[3 * 48000 + 1] = x[3 * 48000 + 1]! + 2 * Math.sqrt(s / 960);
+  x.fill(0, 9 * 48000, 9 * 48000 + 1920);
+  const wav = join(root, 'injected.wav');
+  writeFileSync(wav, buildWav({ enc: 's16', channels: 1, rate: 48000, samples: x }));
+  const rec = join(root, 'rec');
+  const run = spawnSync(process.execPath, [CLI, 'run', '--input', `file:${wav}`, '--no-pace', '--record', rec, '--log-sink', 'null'], { encoding: 'utf8', timeout: 60_000 });
+  assert.is(run.status, 0, run.stderr);
+  const r = parseLines(detect(['--json', join(rec, 'audio.opus')]).stdout)[0]!;
+  const near = (kind: string, t: number, tol: number) => r.events.some((e) => e.kind === kind && Math.abs(e.startSec - t) <= tol);
+  assert.ok(near('dropout', 9, 0.01), JSON.stringify(r.events));
+  assert.ok(near('click', 3, 0.005), JSON.stringify(r.events));
+  const click = r.events.find((e) => e.kind === 'click')!;
+  assert.ok(Math.abs(click.score - 6) < 2, `click level ${click.score} dB, injected +6 dB`);
+});
+
 test('progress line: files, audio hours, x real time, ETA, within the terminal width', () => {
   const line = renderProgress({ filesDone: 3, files: 10, audioSec: 5400, elapsedSec: 10, fraction: 0.25, width: 120 });
   assert.match(line, /3\/10 files/);

@@ -6,6 +6,7 @@
  * shared sliding window and settles overlaps between their findings.
  */
 import { ClipTracker, CLIP_LEVEL } from './clipping';
+import { DipTracker } from './dips';
 import { DropoutTracker, SILENCE_LEVEL } from './dropouts';
 import type { RawEvent } from './events';
 import { ImpulseDetector } from './impulses';
@@ -28,6 +29,8 @@ export interface DetectOptions {
   sensitivity?: number;
   /** Bits of the source's integer samples (for full-scale and digital-silence tests); 0 for float. */
   bitsPerSample?: number;
+  /** Decoded from a lossy codec (Opus, Vorbis, MP3, AAC...): holes are looked for by level too (dips.ts). */
+  lossy?: boolean;
 }
 
 /** Samples copied in per step, whatever the caller's block size (bounds the window; large enough that sliding the kept history is rare). */
@@ -45,6 +48,9 @@ export class ChannelAnalyzer {
   private base = 0;
   private len = 0;
   private readonly dropouts: DropoutTracker;
+  private readonly dips: DipTracker | undefined;
+  private readonly dipFound: RawEvent[] = [];
+  private dipReferenced = 0;
   private readonly clips: ClipTracker;
   private readonly repeats: RepeatTracker;
   private readonly impulses: ImpulseDetector;
@@ -70,6 +76,7 @@ export class ChannelAnalyzer {
     const silence = Math.max(SILENCE_LEVEL, 1.01 * lsb);
     const clip = bits > 0 && bits <= 16 ? Math.min(CLIP_LEVEL, 1 - 2.01 * lsb) : CLIP_LEVEL;
     this.dropouts = new DropoutTracker(sampleRate, silence, sens);
+    this.dips = opts.lossy ? new DipTracker(sampleRate, sens) : undefined;
     this.clips = new ClipTracker(sampleRate, clip);
     this.repeats = new RepeatTracker(sampleRate, sens);
     this.impulses = new ImpulseDetector(sampleRate, sens);
@@ -91,6 +98,7 @@ export class ChannelAnalyzer {
       const to = this.base + this.len;
       this.history.push(this.x, this.base, from, to);
       this.dropouts.scan(this.x, this.base, from, to, this.found);
+      this.dips?.scan(this.x, this.base, from, to, this.dipFound);
       this.clips.scan(this.x, this.base, from, to, this.found);
       this.repeats.scan(this.x, this.base, from, to, this.found);
       this.impulses.advance(this.x, this.ef, this.base, to, this.impulseFound);
@@ -102,6 +110,10 @@ export class ChannelAnalyzer {
   private reference(): void {
     for (; this.referenced < this.found.length; this.referenced++) {
       const e = this.found[this.referenced];
+      e.ref = this.history.rmsBefore(e.start) ?? e.level;
+    }
+    for (; this.dipReferenced < this.dipFound.length; this.dipReferenced++) {
+      const e = this.dipFound[this.dipReferenced];
       e.ref = this.history.rmsBefore(e.start) ?? e.level;
     }
     for (; this.impulseReferenced < this.impulseFound.length; this.impulseReferenced++) {
@@ -117,6 +129,7 @@ export class ChannelAnalyzer {
       // Clicks and splices are not looked for in the last ~20 ms (their test needs the audio after them).
       this.impulses.advance(this.x, this.ef, this.base, total, this.impulseFound, true);
       this.dropouts.finish(this.x, this.base, total, this.found);
+      this.dips?.finish(this.dipFound);
       this.clips.finish(total, this.found);
       this.repeats.finish(this.x, this.base, this.found);
       this.reference();
@@ -128,6 +141,12 @@ export class ChannelAnalyzer {
   private settle(): DetectEvent[] {
     const fs = this.sampleRate;
     const margin = Math.round((EDGE_MARGIN_MS * fs) / 1000);
+    // A hole of exact silence is the dropout tracker's (exact edges); the level test's own
+    // finding of the same hole is dropped, and the level test reports only the others.
+    const exact = this.found.filter((e) => e.kind === 'dropout');
+    for (const d of this.dipFound) {
+      if (!exact.some((e) => e.start <= d.end + margin && e.end + margin >= d.start)) this.found.push(d);
+    }
     const big = this.found.slice().sort((p, q) => p.start - q.start);
     const kept: RawEvent[] = [...big];
     let j = 0;

@@ -48,7 +48,7 @@ export async function analyzeFile(task: FileTask): Promise<FileResult> {
     src = await openAudio(task.path, task.name);
     const { sampleRate, channels, bitsPerSample, codec } = src.info;
     Object.assign(result, { sampleRate, channels, durationSec: 0, codec });
-    const opts = { sensitivity: task.sensitivity, bitsPerSample };
+    const opts = { sensitivity: task.sensitivity, bitsPerSample, lossy: isLossy(codec) };
     analyzers = Array.from({ length: channels }, (_, c) => new ChannelAnalyzer(sampleRate, c, opts));
     const envelope = task.envelope ? new Envelope(sampleRate) : undefined;
     for await (const block of src.blocks()) {
@@ -76,4 +76,11 @@ export async function analyzeFile(task: FileTask): Promise<FileResult> {
   if (result.durationSec !== null) result.verdict = fileVerdict(result.events, result.durationSec);
   result.wallSec = (performance.now() - t0) / 1000;
   return result;
+}
+
+/** Codecs whose decoded output has holes as codec noise rather than silence (ffmpeg's decoder names). */
+const LOSSY = /^ffmpeg: (opus|vorbis|mp3|mp2|aac|ac3|eac3|wmav\d|libopus|speex|gsm|amr\w*|g723_1|g729|adpcm\w*|pcm_[am]law|libcodec2|ilbc|cook|atrac\w*)$/;
+
+export function isLossy(codec: string): boolean {
+  return LOSSY.test(codec);
 }
