@@ -12,6 +12,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -326,6 +327,27 @@ static napi_value mkfifo_js(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* runDelayNs(fd) -> nanoseconds a thread has spent runnable but not running
+ * (the 2nd field of its /proc/<tid>/schedstat, opened by the caller as fd):
+ * its run-queue delay, i.e. how long the scheduler kept it off a CPU while it
+ * had work. The audio worker reads its own on every wake: pread on a file
+ * opened once, no allocation, ~1 us. -1 when the kernel does not keep it. */
+static napi_value run_delay_ns(napi_env env, napi_callback_info info) {
+  int32_t fd;
+  if (arg_int32(env, info, 0, &fd)) return type_error(env, "runDelayNs(fd): fd must be an integer");
+  char buf[96];
+  ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+  double v = -1;
+  if (n > 0) {
+    buf[n] = 0;
+    char *p = strchr(buf, ' ');
+    if (p) v = strtod(p + 1, NULL);
+  }
+  napi_value out;
+  CALL(env, napi_create_double(env, v, &out));
+  return out;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"gettid", NULL, gettid_js, NULL, NULL, NULL, napi_default, NULL},
@@ -343,6 +365,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"closeFd", NULL, close_fd, NULL, NULL, NULL, napi_default, NULL},
       {"mkfifo", NULL, mkfifo_js, NULL, NULL, NULL, napi_default, NULL},
       {"setThreadName", NULL, set_thread_name, NULL, NULL, NULL, napi_default, NULL},
+      {"runDelayNs", NULL, run_delay_ns, NULL, NULL, NULL, napi_default, NULL},
       {"getRlimit", NULL, get_rlimit, NULL, NULL, NULL, napi_default, NULL},
   };
   CALL(env, napi_define_properties(env, exports, sizeof props / sizeof props[0], props));

@@ -6,6 +6,7 @@ export type EventKind =
   | 'deadline_miss'
   | 'dropout'
   | 'overrun'
+  | 'late_audio_dropped'
   | 'egress_overrun'
   | 'partner_gap'
   /** A partner message failed validation and was ignored (detail: partner, error, count). */

@@ -30,6 +30,8 @@ export interface NativeHelper {
   mkfifo(path: string): void;
   /** Names the calling thread in /proc (comm; at most 15 bytes are kept). */
   setThreadName(name: string): void;
+  /** Run-queue delay (ns runnable but not running) from a /proc/<tid>/schedstat opened as fd; -1 if unknown. */
+  runDelayNs(schedstatFd: number): number;
   /** which: 0 RLIMIT_NICE, 1 RLIMIT_RTPRIO; -1 is unlimited. */
   getRlimit(which: 0 | 1): [number, number];
 }

@@ -7,6 +7,7 @@ import { parseSource } from '../ingest/spec';
 import { createLogging, LOG_FLAGS_HELP, logFlags, loggingOptionsFrom, moduleLogger, type Logging } from '../logging';
 import { createPartnerSinks, parsePartnerSpecs, partnerFlags, partnerUsage } from '../partners';
 import { opsFlags, startOps, validateOpsFlags } from '../ops/flags';
+import { MAX_JITTER_DEFAULT_MS, MAX_JITTER_RANGE_MS } from '../realtime/audio-loop';
 import { parsePolicy, type SchedRequest } from '../realtime/sched';
 import { MeetingEvents } from '../run/events';
 import { runMeeting } from '../run/pipeline';
@@ -18,6 +19,11 @@ import { parseCpuList, parseDuration, UserError } from '../util/duration';
 const HELP = `usage: earshot run --input SPEC [options]
 
   --input SPEC           file:PATH | pulse:SOURCE | alsa:DEVICE | lavfi:GRAPH | url:URL | - (raw s16le 48 kHz on stdin)
+  --max-jitter DUR       how unevenly the input may arrive (default 500ms, 20ms-5s): bursts and chunks
+                         whose audio comes at most DUR after its time lose nothing and raise no event
+                         (e.g. stdin pushed in 400 ms chunks, Pulse's 100 ms bursts). Audio missing for
+                         longer is concealed, a dropout; audio arriving after its time was concealed is
+                         dropped as late_audio_dropped. Deadline misses are only our own thread's lateness.
   --record DIR           write audio.opus, events.jsonl and summary.json in DIR
   --wav                  also write audio.wav
   --no-pace              read file/lavfi input as fast as possible (no wall clock, no deadlines)
@@ -38,6 +44,7 @@ ${LOG_FLAGS_HELP}
 
 const options = {
   input: { type: 'string' },
+  'max-jitter': { type: 'string' },
   record: { type: 'string' },
   wav: { type: 'boolean' },
   'no-pace': { type: 'boolean' },
@@ -80,6 +87,9 @@ export async function main(argv: string[]): Promise<number> {
     Object.assign(sched, p);
   }
   const durationMs = values.duration ? parseDuration(values.duration, '--duration') : undefined;
+  const maxJitterMs = values['max-jitter'] ? parseDuration(values['max-jitter'], '--max-jitter') : MAX_JITTER_DEFAULT_MS;
+  const [minJitter, maxJitter] = MAX_JITTER_RANGE_MS;
+  if (maxJitterMs < minJitter || maxJitterMs > maxJitter) throw new UserError(`--max-jitter ${values['max-jitter']} - use ${minJitter}ms to ${maxJitter / 1000}s`);
   validateOpsFlags(values);
   const partnerSpecs = parsePartnerSpecs(values);
 
@@ -109,7 +119,7 @@ export async function main(argv: string[]): Promise<number> {
     const { summary, exitCode, error } = await runMeeting({
       input,
       channels,
-      loop: { bitrate, conceal },
+      loop: { bitrate, conceal, maxJitterMs },
       sched,
       strict: !!values['rt-strict'],
       realtimeThread,
@@ -151,8 +161,9 @@ function report(summary: import('../run/summary').RunSummary, dir: string | unde
   const audio = summary.threads.find((t) => t.role === 'audio' || t.role === 'main+audio');
   const lines = [
     `earshot: ${summary.durationSec.toFixed(2)} s recorded, ${summary.frames} frames`,
-    `  deadline misses ${summary.deadlineMisses}, dropouts ${summary.dropouts}, concealed ${summary.concealedSamples} samples, egress overruns ${summary.egressOverruns}`,
-    `  lateness ms p50 ${summary.latenessMs.p50} p99 ${summary.latenessMs.p99} p99.9 ${summary.latenessMs.p999} max ${summary.latenessMs.max}`,
+    `  deadline misses ${summary.deadlineMisses}, dropouts ${summary.dropouts}, concealed ${summary.concealedSamples} samples, late audio dropped ${summary.lateAudioDroppedSamples} samples, egress overruns ${summary.egressOverruns}`,
+    `  our lateness ms p50 ${summary.latenessMs.p50} p99 ${summary.latenessMs.p99} p99.9 ${summary.latenessMs.p999} max ${summary.latenessMs.max}`,
+    `  source jitter ms p50 ${summary.sourceJitterMs.p50} p99 ${summary.sourceJitterMs.p99} max ${summary.sourceJitterMs.max}; jitter buffer added ms p99 ${summary.addedLatencyMs.p99} max ${summary.addedLatencyMs.max}`,
     audio ? `  audio thread tid ${audio.tid}: nice ${audio.nice}, policy ${audio.policy}, cpus ${audio.cpus}` : '',
     dir ? `  files in ${dir}: ${[...(summary.recording?.files ?? []), 'summary.json'].join(', ')}` : '',
   ];

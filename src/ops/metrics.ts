@@ -10,6 +10,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Registry } from 'prom-client';
+import type { Histogram, RtStats } from '../realtime/stats';
 import type { RunContext } from '../run/context';
 import { UserError } from '../util/duration';
 import { takeSnapshot, type Snapshot } from './snapshot';
@@ -121,16 +122,18 @@ export function buildRegistry(ctx: RunContext): ScrapeRegistry {
 
   // ---- real-time domain (written by the audio worker, read here from shared memory) ----
   mirrorCounter('earshot_frames_total', 'Frames published by the audio worker.', (s) => s.frames);
-  mirrorCounter('earshot_deadline_misses_total', 'Frames finished after their deadline (deadline_misses_total).', (s) => s.deadlineMisses);
+  mirrorCounter('earshot_deadline_misses_total', 'Frames our audio thread handled more than a frame period late (deadline_misses_total).', (s) => s.deadlineMisses);
   mirrorCounter('earshot_concealed_samples_total', 'Samples filled by concealment (webrtc-stats concealedSamples).', (s) => s.concealedSamples);
   mirrorCounter('earshot_concealment_events_total', 'Runs of concealed samples (webrtc-stats concealmentEvents).', (s) => s.concealmentEvents);
   mirrorCounter('earshot_total_samples_duration_seconds', 'Audio produced on the meeting timeline (webrtc-stats totalSamplesDuration).', (s) => s.totalSamplesDuration);
   mirrorCounter('earshot_dropouts_total', 'Input gaps the worker concealed.', (s) => s.dropouts);
   mirrorCounter('earshot_egress_overruns_total', 'Frames the worker could not publish because the ring was full.', (s) => s.egressOverruns);
-  mirrorCounter('earshot_input_overruns_total', 'Input that ran ahead of the sample clock and was dropped.', (s) => s.inputOverruns);
+  mirrorCounter('earshot_late_audio_dropped_samples_total', 'Samples of late audio dropped because concealment had already filled their time (late_audio_dropped).', (s) => s.lateAudioDroppedSamples);
   mirrorCounter('earshot_input_bytes_total', 'PCM bytes read from ingest.', (s) => s.inputBytes);
   gauge('earshot_frame_lateness_max_seconds', 'Largest frame lateness seen so far.', (s) => s.latenessMaxUs / 1e6);
-  registry.registerMetric(latenessHistogram(ctx));
+  registry.registerMetric(histogramMetric(ctx, 'earshot_frame_lateness_seconds', 'How late our audio thread handled each frame: run-queue delay, late timers, stalls of its own (frame_lateness_seconds).', (s) => s.lateness));
+  registry.registerMetric(histogramMetric(ctx, 'earshot_source_jitter_seconds', "How late each frame's input arrived against the source's own clock: the source's delivery jitter, absorbed by the jitter buffer.", (s) => s.sourceJitter));
+  registry.registerMetric(histogramMetric(ctx, 'earshot_jitter_buffer_held_seconds', 'How long each frame of real audio waited in the jitter buffer (the latency it added).', (s) => s.held));
   gauge('earshot_ring_fill_frames', 'Frames published but not yet drained by the main thread.', (s) => s.ringFill);
   gauge('earshot_ring_slots', 'Capacity of the frame ring.', (s) => s.ringSlots);
   gauge('earshot_healthy', '1 while frames are being published, 0 once audio has stalled.', (s) => Number(s.healthy));
@@ -270,24 +273,23 @@ export function buildRegistry(ctx: RunContext): ScrapeRegistry {
 const CLOCK_TICKS = 100;
 
 /**
- * The worker's lateness histogram (1% resolution, in shared memory) as a
+ * One of the worker's histograms (1% resolution, in shared memory) as a
  * Prometheus histogram with coarser, fixed buckets. prom-client's Histogram
  * only accumulates observations, so this object speaks the registry's
  * `get()` protocol directly.
  */
-function latenessHistogram(ctx: RunContext) {
-  const name = 'earshot_frame_lateness_seconds';
-  const help = 'How late each frame finished against its deadline (frame_lateness_seconds; _sum is estimated from bucket midpoints).';
+function histogramMetric(ctx: RunContext, name: string, helpText: string, pick: (s: RtStats) => Histogram) {
+  const help = `${helpText} _sum is estimated from bucket midpoints.`;
   return {
     name,
     help,
     type: 'histogram',
     get() {
-      const stats = ctx.stats;
+      const stats = pick(ctx.stats);
       let total = 0;
       let sumUs = 0;
-      for (let i = 0; i < stats.hist.length; i++) {
-        const n = stats.hist[i]!;
+      for (let i = 0; i < stats.counts.length; i++) {
+        const n = stats.counts[i]!;
         if (n === 0) continue;
         total += n;
         sumUs += n * bucketMidUs(i);

@@ -22,7 +22,7 @@ export interface Snapshot {
   deadlineMisses: number;
   dropouts: number;
   egressOverruns: number;
-  inputOverruns: number;
+  lateAudioDroppedSamples: number;
   latenessMaxUs: number;
   inputBytes: number;
   ringFill: number;
@@ -52,7 +52,7 @@ export function takeSnapshot(ctx: RunContext): Snapshot {
     deadlineMisses: s.get(Stat.DeadlineMisses),
     dropouts: s.get(Stat.ConcealmentEvents), // every dropout is concealed once
     egressOverruns: s.get(Stat.EgressOverruns),
-    inputOverruns: s.get(Stat.InputOverruns),
+    lateAudioDroppedSamples: s.get(Stat.LateAudioDropped),
     latenessMaxUs: s.get(Stat.LatenessMaxUs),
     inputBytes: s.get(Stat.InputBytes),
     ringFill: ctx.ringFill(),

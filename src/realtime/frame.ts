@@ -13,6 +13,8 @@ export const MAX_OPUS_BYTES = 1280;
 export const CONCEALED = 1 << 0;
 export const DEADLINE_MISSED = 1 << 1;
 export const DISCONTINUITY_BEFORE = 1 << 2;
+/** Our lateness beyond which a frame missed its deadline: one frame period. */
+export const DEADLINE_NS = FRAME_NS;
 
 /**
  * One frame as a sink sees it. `pcm` and `opus` are views into shared ring
@@ -22,8 +24,11 @@ export interface Frame {
   seq: number;
   /** Monotonic time (ns, process.hrtime.bigint scale) at which its last sample arrived. */
   captureNs: number;
+  /** How late our own thread handled it (µs): scheduling delay, run-queue delay, a stall of ours; never the source's jitter. */
   latenessUs: number;
   flags: number;
+  /** Samples of late audio dropped just before this frame (their time had already been concealed). */
+  droppedBefore?: number;
   channels: number;
   /** Interleaved s16le, FRAME_SAMPLES * channels samples. */
   pcm: Int16Array;

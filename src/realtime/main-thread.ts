@@ -10,6 +10,7 @@ import type { WorkerInit } from './protocol';
 import { InputPump } from './pump';
 import { FrameRing } from './ring';
 import { RtStats } from './stats';
+import { TimerWakeMeter } from './wake';
 
 export interface MainThreadAudio {
   /** Resolves with the frame count when input ends or stop() is called. */
@@ -19,7 +20,7 @@ export interface MainThreadAudio {
 }
 
 export function runOnMainThread(init: WorkerInit): MainThreadAudio {
-  const loop = new AudioLoop(new FrameRing(init.ring, init.ringShape), new RtStats(init.stats), init.loop);
+  const loop = new AudioLoop(new FrameRing(init.ring, init.ringShape), new RtStats(init.stats), { ...init.loop, maxFrames: init.maxFrames });
   const input = new InputPump(init.inputPath);
   const now = () => Number(process.hrtime.bigint());
   let finish!: (frames: number) => void;
@@ -27,22 +28,28 @@ export function runOnMainThread(init: WorkerInit): MainThreadAudio {
   let ended = false;
   let inputEnded = false;
   let timer: NodeJS.Timeout | undefined;
+  const meter = new TimerWakeMeter();
+  const arm = (ms: number) => {
+    meter.armed(now(), ms);
+    timer = setTimeout(step, ms);
+  };
 
   const end = () => {
     if (ended) return;
     ended = true;
     clearTimeout(timer);
-    loop.flush();
+    loop.flush(now());
     input.close();
     finish(loop.frames);
   };
   const step = () => {
     const before = loop.frames;
+    loop.wake(meter.fired(now())); // a late timer is the event loop's lateness: input waited that long for us
     if (native().pollIn(input.fd, 0) && !input.pump(loop, now())) return end();
     if (inputEnded && loop.frames === before) return end();
     if (init.maxFrames && loop.frames >= init.maxFrames) return end();
-    timer = setTimeout(step, Math.min(loop.tick(now()), 20));
+    arm(Math.min(loop.tick(now()), 20));
   };
-  timer = setTimeout(step, 1);
+  arm(1);
   return { done, stop: end, inputEnded: () => (inputEnded = true) };
 }

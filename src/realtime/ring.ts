@@ -13,7 +13,7 @@ import { FRAME_SAMPLES, MAX_OPUS_BYTES, type Frame } from './frame';
 const WRITE = 0;
 const READ = 1;
 const CONTROL_INTS = 4;
-const HEADER_BYTES = 24; // captureNs f64, seq u32, flags u32, latenessUs i32, opusLength u32
+const HEADER_BYTES = 32; // captureNs f64, seq u32, flags u32, latenessUs i32, opusLength u32, droppedBefore u32, pad
 
 export interface RingShape {
   slots: number;
@@ -81,13 +81,14 @@ export class FrameRing {
   }
 
   /** Writes the header of a claimed slot and makes the frame visible to the consumer. */
-  publish(slot: number, seq: number, captureNs: number, latenessUs: number, flags: number, opusLength: number): void {
+  publish(slot: number, seq: number, captureNs: number, latenessUs: number, flags: number, opusLength: number, droppedBefore = 0): void {
     const h = (slot * this.slotBytes) >> 2; // index in 32-bit words
     this.f64[h >> 1] = captureNs;
     this.u32[h + 2] = seq;
     this.u32[h + 3] = flags;
     this.i32[h + 4] = latenessUs;
     this.u32[h + 5] = opusLength;
+    this.u32[h + 6] = droppedBefore;
     Atomics.add(this.control, WRITE, 1);
     Atomics.notify(this.control, WRITE);
   }
@@ -104,6 +105,7 @@ export class FrameRing {
     out.seq = this.u32[h + 2]!;
     out.flags = this.u32[h + 3]!;
     out.latenessUs = this.i32[h + 4]!;
+    out.droppedBefore = this.u32[h + 6]!;
     out.channels = this.channels;
     out.pcm = this.pcm[slot]!;
     out.opus = this.opus[slot]!.subarray(0, this.u32[h + 5]!);

@@ -13,6 +13,7 @@ import { InputPump } from './pump';
 import { FrameRing } from './ring';
 import { applySchedule } from './sched';
 import { RtStats } from './stats';
+import { PollWakeMeter } from './wake';
 
 const init = workerData as WorkerInit;
 const post = (m: WorkerMessage) => parentPort!.postMessage(m);
@@ -27,7 +28,7 @@ function main(): void {
   }
   const control = new Int32Array(init.control);
   const ring = new FrameRing(init.ring, init.ringShape);
-  const loop = new AudioLoop(ring, new RtStats(init.stats), init.loop);
+  const loop = new AudioLoop(ring, new RtStats(init.stats), { ...init.loop, maxFrames: init.maxFrames });
   // Unpaced input has no wall clock to keep: let a full ring push back on ffmpeg (through the pipe)
   // instead of dropping frames. One read can bring 34 frames, so keep that much room.
   const roomFrames = init.loop.paced ? 0 : 40;
@@ -36,6 +37,7 @@ function main(): void {
   const { pollIn } = native();
   const ingest = new IngestExit(control);
   const stall = testStall();
+  const meter = new PollWakeMeter(); // on this thread: it reads this thread's run-queue delay
   let wait = 20;
 
   while (!Atomics.load(control, Control.Stop)) {
@@ -48,7 +50,10 @@ function main(): void {
       continue;
     }
     ingest.follow();
-    const ready = pollIn(input.fd, Math.ceil(wait), ingest.fd);
+    const timeout = Math.ceil(wait);
+    meter.sleep(now(), timeout);
+    const ready = pollIn(input.fd, timeout, ingest.fd);
+    loop.wake(meter.woke(now(), ready === 0));
     if (ready & 1 && !input.pump(loop, now())) break; // stdin closed: end of the meeting
     if (ready & 2 && ingest.cleanEnd()) {
       // ffmpeg exited cleanly: all it wrote is in the pipe. Drain it, and the meeting is over.
@@ -59,7 +64,8 @@ function main(): void {
     if (init.maxFrames && loop.frames >= init.maxFrames) break;
     wait = Math.min(loop.tick(now()), 20);
   }
-  loop.flush();
+  loop.flush(now());
+  meter.close();
   ingest.close();
   input.close();
   post({ type: 'done', frames: loop.frames });

@@ -5,7 +5,7 @@
  * run ends (or at flush), so a 2 s stall is one event, not a hundred.
  */
 import type { MeetingEvent } from '../events';
-import { CONCEALED, DEADLINE_MISSED, DISCONTINUITY_BEFORE, FRAME_MS, type Frame, frameTime } from '../realtime/frame';
+import { CONCEALED, DEADLINE_MISSED, DISCONTINUITY_BEFORE, FRAME_MS, type Frame, frameTime, SAMPLE_RATE } from '../realtime/frame';
 
 interface Run {
   start: number;
@@ -24,9 +24,11 @@ export class GapDetector {
       // The worker found the ring full and dropped these frames rather than wait.
       const lost = f.seq - this.expected;
       this.report({ t: frameTime(this.expected), kind: 'egress_overrun', durationMs: lost * FRAME_MS, frames: lost });
-    } else if (f.flags & DISCONTINUITY_BEFORE) {
-      // Input ran ahead of the clock and the excess was dropped (a capture overrun).
-      this.report({ t: frameTime(f.seq), kind: 'overrun', durationMs: 0, frames: 0 });
+    }
+    if (f.flags & DISCONTINUITY_BEFORE && f.droppedBefore) {
+      // Late audio arrived for time already concealed: the overlap was dropped to keep the timeline on the wall clock.
+      const samples = f.droppedBefore;
+      this.report({ t: frameTime(f.seq), kind: 'late_audio_dropped', durationMs: round(samples / (SAMPLE_RATE / 1000)), frames: 0, detail: { samples } });
     }
     this.expected = f.seq + 1;
     this.track('dropout', (f.flags & CONCEALED) !== 0, f);

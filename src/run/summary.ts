@@ -20,8 +20,14 @@ export interface RunSummary {
   deadlineMisses: number;
   dropouts: number;
   egressOverruns: number;
-  inputOverruns: number;
+  /** Late audio dropped because concealment had already filled its time (samples). */
+  lateAudioDroppedSamples: number;
+  /** Our lateness: how late our own audio thread handled each frame (deadline misses are frames beyond 20 ms). */
   latenessMs: { p50: number; p99: number; p999: number; max: number };
+  /** The source's delivery jitter per frame, against its own clock (absorbed by the jitter buffer, never an event). */
+  sourceJitterMs: { p50: number; p99: number; p999: number; max: number };
+  /** Latency the jitter buffer added: how long frames of real audio were held. */
+  addedLatencyMs: { p50: number; p99: number; p999: number; max: number };
   eventLoopDelayMaxMs: number;
   threads: ThreadSummary[];
   refusedPriority: string[];
@@ -46,7 +52,6 @@ export function buildSummary(p: {
   recording?: RunSummary['recording'];
 }): RunSummary {
   const s = p.stats;
-  const ms = (us: number) => Math.round(us) / 1000;
   return {
     durationSec: s.get(Stat.TotalSamplesDuration),
     frames: s.get(Stat.Frames),
@@ -55,13 +60,10 @@ export function buildSummary(p: {
     deadlineMisses: s.get(Stat.DeadlineMisses),
     dropouts: s.get(Stat.ConcealmentEvents), // every dropout is concealed once
     egressOverruns: s.get(Stat.EgressOverruns),
-    inputOverruns: s.get(Stat.InputOverruns),
-    latenessMs: {
-      p50: ms(s.latenessQuantileUs(0.5)),
-      p99: ms(s.latenessQuantileUs(0.99)),
-      p999: ms(s.latenessQuantileUs(0.999)),
-      max: ms(s.get(Stat.LatenessMaxUs)),
-    },
+    lateAudioDroppedSamples: s.get(Stat.LateAudioDropped),
+    latenessMs: s.lateness.summaryMs(),
+    sourceJitterMs: s.sourceJitter.summaryMs(),
+    addedLatencyMs: s.held.summaryMs(),
     eventLoopDelayMaxMs: Math.round(p.eventLoopDelayMaxMs * 1000) / 1000,
     threads: p.threads,
     refusedPriority: p.refused,
