@@ -31,11 +31,14 @@ export class PollWakeMeter {
 
   /** Opens the calling thread's schedstat: construct it on the thread it measures. */
   constructor() {
+    let fd = -1;
     try {
-      this.fd = openSync('/proc/thread-self/schedstat', 'r');
+      // A kernel without schedstats, or a native helper built before runDelayNs: timer and busy-span lateness still count.
+      if (typeof this.runDelayNs === 'function') fd = openSync('/proc/thread-self/schedstat', 'r');
     } catch {
-      this.fd = -1; // a kernel without schedstats: timer and busy-span lateness still count
+      fd = -1;
     }
+    this.fd = fd;
   }
 
   /** Just before poll(2), with its timeout. */
