@@ -7,7 +7,8 @@
  * partner`, the tests and the benches.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import WebSocket, { WebSocketServer } from 'ws';
 import { providerNamed } from '../registry';
@@ -30,6 +31,8 @@ export interface EmulatorOptions {
   key?: string;
   /** Deepgram's NET-0001 window (ms), default 10 s. */
   inactivityMs?: number;
+  /** Serve wss:// and https:// (official clients that insist on TLS: AssemblyAI's, OpenAI's). */
+  tls?: { key: string | Buffer; cert: string | Buffer };
   onLog?(line: string): void;
 }
 
@@ -74,7 +77,7 @@ export function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: EMULATOR_MAX_PAYLOAD });
   let wsBase = '';
 
-  const server: Server = createServer((req, res) => {
+  const onRequest: RequestListener = (req, res) => {
     let body = '';
     req.setEncoding('utf8');
     req.on('data', (d: string) => {
@@ -87,7 +90,8 @@ export function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
       if (answer.status >= 400) rejected.push(answer.status);
       res.writeHead(answer.status, { 'Content-Type': 'application/json' }).end(JSON.stringify(answer.body));
     });
-  });
+  };
+  const server: Server = opts.tls ? createTlsServer(opts.tls, onRequest) : createServer(onRequest);
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const u = new URL(req.url ?? '/', 'http://x');
@@ -192,8 +196,8 @@ export function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
     server.listen(opts.port ?? 0, host, () => {
       const addr = server.address();
       const port = typeof addr === 'object' && addr ? addr.port : 0;
-      wsBase = `ws://${host}:${port}`;
-      const url = def.http ? `http://${host}:${port}` : `${wsBase}${def.path ?? '/'}`;
+      wsBase = `${opts.tls ? 'wss' : 'ws'}://${host}:${port}`;
+      const url = def.http ? `${opts.tls ? 'https' : 'http'}://${host}:${port}` : `${wsBase}${def.path ?? '/'}`;
       resolve({
         port,
         url,

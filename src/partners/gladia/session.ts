@@ -37,7 +37,12 @@ export class GladiaSession extends Session {
       return;
     }
     this.rec.chunkMs.push((data.length / 2 / this.rate) * 1000);
+    const from = this.rec.audioBytes;
+    const t0 = this.audioSec;
     this.feed(data);
+    if (this.cfg.acks) {
+      this.message_('audio_chunk', { acknowledged: true, error: null, data: { byte_range: [from, this.rec.audioBytes], time_range: [r3(t0), r3(this.audioSec)] } });
+    }
   }
 
   onText(text: string): void {

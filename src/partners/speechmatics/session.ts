@@ -98,7 +98,7 @@ export class SpeechmaticsSession extends Session {
       if (now - this.cursor >= 2) this.transcript(this.cursor, now, []);
       return;
     }
-    if (this.partials && now - this.lastPartial >= 1) {
+    if (this.partials && now - this.lastPartial >= 0.5) {
       this.lastPartial = now;
       this.send(this.shape('AddPartialTranscript', this.cursor, now, wordsFor(Math.max(this.seg.currentStart, this.cursor), now)));
     }
