@@ -7,6 +7,11 @@
  * cyclictest (Debian rt-tests) run with the same period (20 ms), core, policy,
  * nice and load: the floor of what any thread on this host can get.
  *
+ * A second table runs the same hogs with the source bots really use: a private
+ * PulseAudio server with a null sink, paplay looping speech into it, and
+ * `earshot run --input pulse:meeting.monitor`: Pulse's own delivery jitter
+ * (source jitter) beside our lateness, so deadline misses show starvation only.
+ *
  * The input is raw PCM on stdin from bench/pacer.c (compiled here with cc), a
  * SCHED_FIFO writer on the other CPU using cyclictest's own timing method and
  * preparation (mlockall, /dev/cpu_dma_latency held at 0 for the whole run, so
@@ -16,7 +21,7 @@
  * than its input.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -24,7 +29,7 @@ import { CLI, ROOT } from '../src/paths';
 import type { RunSummary } from '../src/run/summary';
 import { fmt, have, quantile, startHogs, table } from './lib';
 
-const { values } = parseArgs({ options: { duration: { type: 'string', default: '30' }, cpu: { type: 'string', default: '1' } } });
+const { values } = parseArgs({ options: { duration: { type: 'string', default: '30' }, cpu: { type: 'string', default: '1' }, 'pulse-only': { type: 'boolean' } } });
 const SEC = Number(values.duration);
 const CPU = Number(values.cpu);
 
@@ -148,7 +153,90 @@ function cyclictest(prio: Priority): Quantiles | undefined {
   return { ...quantiles(samples), max }; // its own max: the histogram stops at 100 ms
 }
 
+/** A private PulseAudio server with a null sink `meeting`; undefined when pulseaudio is missing. */
+async function startPulse(): Promise<{ env: NodeJS.ProcessEnv; stop: () => void } | undefined> {
+  if (!have('pulseaudio') || !have('paplay')) return undefined;
+  const dir = mkdtempSync(join(tmpdir(), 'earshot-bench-pulse-'));
+  const socket = join(dir, 'native');
+  const env = { PULSE_SERVER: `unix:${socket}`, XDG_RUNTIME_DIR: dir, HOME: dir };
+  const server = spawn('pulseaudio', ['-n', '--daemonize=no', '--exit-idle-time=-1', '--use-pid-file=no',
+    `--load=module-native-protocol-unix socket=${socket} auth-anonymous=1`, '--load=module-null-sink sink_name=meeting rate=48000 channels=1'],
+  { env: { ...process.env, ...env }, stdio: 'ignore' });
+  for (let i = 0; i < 100 && !existsSync(socket); i++) await new Promise((r) => setTimeout(r, 50));
+  return { env, stop: () => { server.kill('SIGTERM'); rmSync(dir, { recursive: true, force: true }); } };
+}
+
+/** `earshot run --input pulse:meeting.monitor` while paplay loops speech into the sink. */
+async function earshotPulse(env: NodeJS.ProcessEnv, prio: Priority): Promise<RunSummary> {
+  const dir = mkdtempSync(join(tmpdir(), 'earshot-bench-rt-'));
+  const args = [CLI, 'run', '--input', 'pulse:meeting.monitor', '--duration', `${SEC}s`, '--record', dir, '--rt-cpus', String(CPU), '--log-sink', 'null', ...prio.flags];
+  const run = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
+  let stderr = '';
+  run.stderr!.on('data', (d) => (stderr += d));
+  let playing = true;
+  let paplay: ReturnType<typeof spawn> | undefined;
+  const player = (async () => {
+    while (playing) {
+      paplay = spawn('paplay', ['-d', 'meeting', join(ROOT, 'samples', 'speech.wav')], { env: { ...process.env, ...env }, stdio: 'ignore' });
+      await new Promise((r) => paplay!.on('close', r));
+    }
+  })();
+  const code = await new Promise((resolve) => run.on('close', resolve));
+  playing = false;
+  paplay?.kill();
+  await player;
+  if (code !== 0) throw new Error(`earshot run failed: ${stderr}`);
+  const s = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as RunSummary;
+  rmSync(dir, { recursive: true, force: true });
+  return s;
+}
+
+async function pulseRows(): Promise<void> {
+  const pulse = await startPulse();
+  if (!pulse) {
+    console.log('pulse rows: pulseaudio/paplay not installed (test/prereqs.sh installs them)');
+    return;
+  }
+  const rows: Array<Record<string, string | number>> = [];
+  try {
+    for (const load of ['idle', '3 hogs on cpu ' + CPU]) {
+      for (const prio of PRIORITIES) {
+        const stop = load === 'idle' ? () => {} : startHogs(3, CPU, SEC + 30);
+        try {
+          const s = await earshotPulse(pulse.env, prio);
+          rows.push({
+            source: 'pulse',
+            load,
+            priority: prio.label,
+            'lateness p50': fmt(s.latenessMs.p50),
+            p99: fmt(s.latenessMs.p99),
+            max: fmt(s.latenessMs.max),
+            misses: s.deadlineMisses,
+            dropouts: s.dropouts,
+            'late dropped': s.lateAudioDroppedSamples,
+            'source jitter p50': fmt(s.sourceJitterMs.p50),
+            'sj p99': fmt(s.sourceJitterMs.p99),
+            'sj max': fmt(s.sourceJitterMs.max),
+            'held p99': fmt(s.addedLatencyMs.p99),
+            'held max': fmt(s.addedLatencyMs.max),
+          });
+        } finally {
+          stop();
+        }
+      }
+    }
+  } finally {
+    pulse.stop();
+  }
+  console.log('');
+  console.log(`Pulse source (paplay looping speech into a null sink, read from its monitor), ${SEC} s runs, ms; the audio thread on cpu ${CPU}:`);
+  console.log(table(rows));
+  console.log('lateness/misses: our own thread only (run-queue delay, late timers, our busy spans); source jitter: how late each frame arrived');
+  console.log("against Pulse's own clock (absorbed by the jitter buffer, never an event); held: the latency the jitter buffer added.");
+}
+
 async function main(): Promise<void> {
+if (process.argv.includes('--pulse-only')) return pulseRows();
 const pacer = build('pacer');
 const reader = build('poll-reader');
 const rows: Array<Record<string, string | number>> = [];
@@ -186,7 +274,7 @@ for (const load of ['idle', '3 hogs on cpu ' + CPU]) {
 }
 console.log(`${SEC} s runs, ms; the audio thread and cyclictest on cpu ${CPU}, 20 ms period; the source is a SCHED_FIFO C pacer on the other cpu.`);
 console.log(table(rows));
-console.log(`lateness: earshot's own figure (summary.json): each frame against its deadline on the sample clock, so the source's jitter (source p99) is in it;`);
+console.log(`lateness: earshot's own figure (summary.json): how late our own audio thread handled each frame (run-queue delay, late timers, our busy spans), not the source's jitter;`);
 console.log(`wake: when a frame reached the audio thread minus when the pacer wrote it (after the first second): the thread's own wake-up latency, what cyclictest (ct) measures for a timer;`);
 console.log(`C wake: the same for the bare C poll(2) reader on the same pipe, cpu, priority and load (the floor for a pipe-woken thread here).`);
 for (const label of ['nice -10', 'fifo:50']) {
@@ -194,6 +282,7 @@ for (const label of ['nice -10', 'fifo:50']) {
   const met = (col: string) => target.every((r) => r.misses === 0 && (r[col] === 'n/a' || Number(r[col]) <= 2));
   console.log(`target with ${label} (p99 within 2x of cyclictest's, no deadline miss): wake ${met('wake/ct') ? 'MET' : 'NOT MET'}, lateness ${met('late/ct') ? 'MET' : 'NOT MET'}`);
 }
+await pulseRows();
 }
 
 void main();

@@ -64,9 +64,11 @@ export function inputArgs(spec: SourceSpec, channels: number, offsetSec: number)
     case 'lavfi':
       return { input: spec.target, options: ['-f', 'lavfi'] };
     case 'pulse':
-      // 20 ms fragments so the server hands us audio at frame cadence.
+      // 20 ms fragments so the server hands us audio at frame cadence: reads of 20 ms arriving up to 28 ms
+      // after their best phase (measured, idle and loaded), where the default gives 50 ms reads in 100 ms bursts.
       return { input: spec.target, options: ['-f', 'pulse', '-sample_rate', '48000', '-channels', String(channels), '-fragment_size', String(1920 * channels)] };
     case 'alsa':
+      // ffmpeg's alsa demuxer picks its own period size (no option for it): the jitter buffer absorbs its bursts.
       return { input: spec.target, options: ['-f', 'alsa'] };
     case 'url':
       return { input: spec.target, options: ['-reconnect', '1', '-reconnect_streamed', '1'] };
