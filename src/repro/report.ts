@@ -8,6 +8,8 @@ const COLUMNS: Array<[string, (r: ReproRun) => string]> = [
   ['matched', (r) => (r.groundTruthDropEvents ? `${r.groundTruthMatched}/${r.groundTruthDropEvents}` : '-')],
   ['misses', (r) => String(r.deadlineMisses ?? '?')],
   ['dropouts', (r) => String(r.dropouts ?? '?')],
+  ['late p99', (r) => (r.latenessP99Ms === null ? '?' : r.latenessP99Ms.toFixed(1))],
+  ['src jitter p99', (r) => (r.sourceJitterP99Ms === null ? '?' : r.sourceJitterP99Ms.toFixed(1))],
   ['pops', (r) => String(r.detectedPops ?? '?')],
   ['loop max ms', (r) => (r.eventLoopDelayMaxMs === null ? '?' : r.eventLoopDelayMaxMs.toFixed(0))],
   ['logs written', (r) => String(r.logRecordsWritten ?? '?')],
@@ -24,7 +26,8 @@ export function table(runs: ReproRun[]): string {
     ...lines,
     '',
     'dropped ms / drops: audio the capture device lost (ground truth, source emulator); matched: drops with a runtime',
-    'event within ±20 ms; misses / dropouts: earshot\'s own detector; pops: `earshot detect` on the recording, less those',
+    'event within ±20 ms; misses / dropouts: earshot\'s own detector (misses: our own thread more than 20 ms late; late p99: that',
+    'lateness, ms; src jitter p99: how late the source delivered against its own clock, never an event); pops: `earshot detect` on the recording, less those',
     'it also finds in the clean input (±50 ms).',
     ...(notes.length ? ['', 'notes:', ...notes] : []),
   ].join('\n');

@@ -56,6 +56,9 @@ export interface ReproRun {
   groundTruthDropEvents: number;
   deadlineMisses: number | null;
   dropouts: number | null;
+  /** Our lateness p99 and the source's jitter p99 (ms), from summary.json: misses come from the first only. */
+  latenessP99Ms: number | null;
+  sourceJitterP99Ms: number | null;
   /** Pops in the recording that the clean input does not have (±50 ms). */
   detectedPops: number | null;
   /** Every pop `earshot detect` found in the recording, the input's own included. */
@@ -176,6 +179,8 @@ export async function runScenario(c: ReproConfig, common: ReproCommon): Promise<
   const summary = readJson<{
     deadlineMisses: number;
     dropouts: number;
+    latenessMs?: { p99: number };
+    sourceJitterMs?: { p99: number };
     eventLoopDelayMaxMs?: number;
     log?: { written: number; dropped: number };
   }>(join(dir, 'rec', 'summary.json'));
@@ -220,6 +225,8 @@ export async function runScenario(c: ReproConfig, common: ReproCommon): Promise<
     groundTruthDropEvents: gt?.drops.length ?? 0,
     deadlineMisses: summary?.deadlineMisses ?? null,
     dropouts: summary?.dropouts ?? null,
+    latenessP99Ms: summary?.latenessMs?.p99 ?? null,
+    sourceJitterP99Ms: summary?.sourceJitterMs?.p99 ?? null,
     detectedPops: detected ? detected.filter((d) => !(common.baselinePops ?? []).some((b) => Math.abs(b.t - d.t) <= 0.05)).length : null,
     detectedPopsRaw: detected ? detected.length : null,
     eventLoopDelayMaxMs: summary?.eventLoopDelayMaxMs ?? null,
