@@ -12,6 +12,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI, ROOT } from '../src/paths';
+import { readableCli } from './readable-build';
 
 const ENTRYPOINT = join(ROOT, 'docker', 'entrypoint.sh');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -19,7 +20,8 @@ const isRoot = process.getuid?.() === 0;
 
 /** Only what a container would get: PATH plus the meeting's variables. */
 function entryEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  return { PATH: process.env.PATH, HOME: '/tmp', EARSHOT_JS: CLI, ...extra };
+  // As root the entrypoint drops to uid 10001, which must reach the CLI.
+  return { PATH: process.env.PATH, HOME: '/tmp', EARSHOT_JS: readableCli(), ...extra };
 }
 
 function tempDir(): string {
