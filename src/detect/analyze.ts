@@ -12,6 +12,7 @@ import type { RawEvent } from './events';
 import { ImpulseDetector } from './impulses';
 import { LevelHistory, levelDb } from './level';
 import { RepeatTracker } from './repeats';
+import { ReplayTracker } from './replays';
 
 export type DetectKind = 'click' | 'dropout' | 'discontinuity' | 'repeat' | 'clipping';
 
@@ -49,6 +50,7 @@ export class ChannelAnalyzer {
   private len = 0;
   private readonly dropouts: DropoutTracker;
   private readonly dips: DipTracker | undefined;
+  private readonly replays: ReplayTracker | undefined;
   private readonly dipFound: RawEvent[] = [];
   private dipReferenced = 0;
   private readonly clips: ClipTracker;
@@ -77,11 +79,12 @@ export class ChannelAnalyzer {
     const clip = bits > 0 && bits <= 16 ? Math.min(CLIP_LEVEL, 1 - 2.01 * lsb) : CLIP_LEVEL;
     this.dropouts = new DropoutTracker(sampleRate, silence, sens);
     this.dips = opts.lossy ? new DipTracker(sampleRate, sens) : undefined;
+    this.replays = opts.lossy ? new ReplayTracker(sampleRate, sens) : undefined;
     this.clips = new ClipTracker(sampleRate, clip);
     this.repeats = new RepeatTracker(sampleRate, sens);
     this.impulses = new ImpulseDetector(sampleRate, sens);
     this.history = new LevelHistory(sampleRate);
-    this.keep = Math.max(RepeatTracker.lookback(sampleRate), this.impulses.lookback()) + 64;
+    this.keep = Math.max(RepeatTracker.lookback(sampleRate), ReplayTracker.lookback(sampleRate), this.impulses.lookback()) + 64;
     const cap = this.keep + CHUNK;
     this.x = new Float32Array(cap);
     this.ef = new Float32Array(cap);
@@ -99,6 +102,7 @@ export class ChannelAnalyzer {
       this.history.push(this.x, this.base, from, to);
       this.dropouts.scan(this.x, this.base, from, to, this.found);
       this.dips?.scan(this.x, this.base, from, to, this.dipFound);
+      this.replays?.scan(this.x, this.base, from, to, this.dipFound);
       this.clips.scan(this.x, this.base, from, to, this.found);
       this.repeats.scan(this.x, this.base, from, to, this.found);
       this.impulses.advance(this.x, this.ef, this.base, to, this.impulseFound);
@@ -130,6 +134,7 @@ export class ChannelAnalyzer {
       this.impulses.advance(this.x, this.ef, this.base, total, this.impulseFound, true);
       this.dropouts.finish(this.x, this.base, total, this.found);
       this.dips?.finish(this.dipFound);
+      this.replays?.finish(this.dipFound);
       this.clips.finish(total, this.found);
       this.repeats.finish(this.x, this.base, this.found);
       this.reference();
@@ -141,11 +146,11 @@ export class ChannelAnalyzer {
   private settle(): DetectEvent[] {
     const fs = this.sampleRate;
     const margin = Math.round((EDGE_MARGIN_MS * fs) / 1000);
-    // A hole of exact silence is the dropout tracker's (exact edges); the level test's own
-    // finding of the same hole is dropped, and the level test reports only the others.
-    const exact = this.found.filter((e) => e.kind === 'dropout');
+    // A hole of exact silence or an exact copy is the exact trackers' (exact edges): the lossy
+    // tests' finding of the same event is dropped, and they report only the others.
+    const exact = this.found.filter((e) => e.kind === 'dropout' || e.kind === 'repeat');
     for (const d of this.dipFound) {
-      if (!exact.some((e) => e.start <= d.end + margin && e.end + margin >= d.start)) this.found.push(d);
+      if (!exact.some((e) => e.kind === d.kind && e.start <= d.end + margin && e.end + margin >= d.start)) this.found.push(d);
     }
     const big = this.found.slice().sort((p, q) => p.start - q.start);
     const kept: RawEvent[] = [...big];
