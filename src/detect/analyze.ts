@@ -82,7 +82,7 @@ export class ChannelAnalyzer {
     this.replays = opts.lossy ? new ReplayTracker(sampleRate, sens) : undefined;
     this.clips = new ClipTracker(sampleRate, clip);
     this.repeats = new RepeatTracker(sampleRate, sens);
-    this.impulses = new ImpulseDetector(sampleRate, sens);
+    this.impulses = new ImpulseDetector(sampleRate, sens, !!opts.lossy);
     this.history = new LevelHistory(sampleRate);
     this.keep = Math.max(RepeatTracker.lookback(sampleRate), ReplayTracker.lookback(sampleRate), this.impulses.lookback()) + 64;
     const cap = this.keep + CHUNK;
