@@ -16,7 +16,7 @@ export function startChildEmulator(protocol: string, port = 0, faults: string[] 
     proc.once('exit', (code) => reject(new Error(`earshot partner exited ${code}: ${out}`)));
     proc.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
-      const m = /listening on (ws:\/\/\S+)/.exec(out);
+      const m = /listening on (\w+:\/\/\S+)/.exec(out);
       if (m) {
         proc.removeAllListeners('exit');
         const url = m[1]!;

@@ -18,10 +18,9 @@ import type { MeetingEvent } from '../src/events';
 import { adapterFor, createPartnerSinks, parsePartnerSpecs, type PartnerSink, type TranscriptSegment } from '../src/partners';
 import { startEmulator, type Emulator } from '../src/partners/emulator';
 import type { FaultPlan } from '../src/partners/emulator/faults';
-import { segmentAll } from '../src/partners/emulator/segmenter';
 import { PROVIDERS } from '../src/partners/registry';
 import type { Tuning } from '../src/partners/core/policy';
-import { drive, meeting, quietLogger, readLines, unmatched } from './partners-fixture';
+import { drive, meeting, quietLogger, readLines, truthFor, unmatched } from './partners-fixture';
 import { tempDir } from './tmp';
 
 const only = process.env.PARTNERS?.split(',');
@@ -45,16 +44,7 @@ interface Run {
   eventAt: number[];
 }
 
-/** Speech segments as the provider's emulator finds them (its endpointing hangover). */
-function truth(provider: string, pcm: Int16Array) {
-  const hangoverMs = provider === 'assemblyai' ? 400 : provider === 'openai' ? 500 : 300;
-  const segs = segmentAll(pcm, 48_000, { hangoverMs });
-  // OpenAI: a turn still open at the final commit ends where the audio ends (no VAD stop to time it).
-  const end = pcm.length / 48_000;
-  const last = segs[segs.length - 1];
-  if (provider === 'openai' && last && last.end + hangoverMs / 1000 > end) last.end = end;
-  return segs;
-}
+const truth = truthFor;
 
 async function run(
   provider: string,

@@ -121,3 +121,18 @@ export function unmatched(truth: { start: number; end: number }[], lines: Line[]
   }
   return problems;
 }
+
+/**
+ * Speech segments as a provider's emulator finds them (its endpointing
+ * hangover): the truth a transcript is checked against.
+ */
+export function truthFor(provider: string, pcm: Int16Array): { start: number; end: number }[] {
+  const { segmentAll } = require('../src/partners/emulator/segmenter') as typeof import('../src/partners/emulator/segmenter');
+  const hangoverMs = provider === 'assemblyai' ? 400 : provider === 'openai' ? 500 : 300;
+  const segs = segmentAll(pcm, 48_000, { hangoverMs });
+  // OpenAI: a turn still open at the final commit ends where the audio ends (no VAD stop to time it).
+  const end = pcm.length / 48_000;
+  const last = segs[segs.length - 1];
+  if (provider === 'openai' && last && last.end + hangoverMs / 1000 > end) last.end = end;
+  return segs;
+}
