@@ -119,7 +119,7 @@ export class Link {
       const opened = this.openedAt > 0;
       if (this.httpStatus) return this.end({ opened: false, http: this.httpStatus }, `HTTP ${this.httpStatus} at handshake`);
       if (this.stalled) return this.end({ opened, code: 1006, reason: this.stalled }, this.stalled);
-      const why = opened ? `close ${code}${r ? ` (${r})` : ''}${this.netError && code === 1009 ? ` - ${this.netError}` : ''}` : this.netError || `close ${code}`;
+      const why = opened ? `close ${code}${r ? ` (${r})` : ''}${this.netError ? ` - ${this.netError}` : ''}` : this.netError || `close ${code}`;
       this.end({ opened, code, reason: r, ...(this.lastError && { error: this.lastError }) }, this.lastError && opened ? `${why}: ${this.lastError.message}` : why);
     });
   }

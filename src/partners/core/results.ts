@@ -40,3 +40,22 @@ export function toSegment(
     }),
   };
 }
+
+/**
+ * What reaches transcripts.jsonl: finals once on the timeline (a replay
+ * starts up to one chunk before the last confirmed point, and a partner may
+ * repeat itself: what ends before the last final's end is dropped, and a
+ * start inside it is moved to it), interims only when asked and only ahead
+ * of the last final, and no line for a silent final.
+ */
+export class TranscriptTimeline {
+  private lastFinalEnd = -Infinity;
+
+  accept(seg: TranscriptSegment, interim: boolean): boolean {
+    if (seg.end <= this.lastFinalEnd + 0.005) return false;
+    if (!seg.final) return interim;
+    if (seg.start < this.lastFinalEnd) seg.start = round(this.lastFinalEnd);
+    this.lastFinalEnd = seg.end;
+    return !!seg.text || !!seg.words?.length;
+  }
+}

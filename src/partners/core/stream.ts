@@ -11,46 +11,21 @@
  * `ws.bufferedAmount` and, for real-time-only providers, on the clock.
  */
 import type { Logger } from 'pino';
-import type { MeetingEvent } from '../../events';
 import { type Frame } from '../../realtime/frame';
-import type { FrameSink } from '../../sinks/sink';
-import type { Redactor } from '../secrets';
-import type { PartnerProblem, PartnerStateChange, PartnerStatus, TranscriptSegment } from '../status';
-import type { TranscriptWriter } from '../transcripts';
-import type { Adapter, Ending, Parsed, PartnerSpec } from '../types';
+import type { PartnerProblem, PartnerStatus } from '../status';
+import type { Adapter, Ending, Parsed } from '../types';
 import { Chunker } from './chunker';
 import { Link } from './link';
 import { Losses } from './losses';
+import { Reports } from './reports';
 import { DEFAULT_TUNING, backoffMs, hintFor, verdictFor, type Tuning } from './policy';
 import { ReplayBuffer } from './replay';
-import { toSegment } from './results';
+import { TranscriptTimeline, toSegment } from './results';
+import { outcomeOf } from './outcome';
 import { isFinal, linkOf, type ConnState } from './state';
+import type { PartnerSink, StreamDeps } from './sink';
 
-export interface PartnerSink extends FrameSink {
-  status(): PartnerStatus;
-  /** The error that stopped this partner for good, if any (already redacted). */
-  error(): string | undefined;
-  /** Stops at once: sockets cut, timers cleared, what was not confirmed accounted as gaps. */
-  abort(): void;
-}
-
-export interface StreamDeps {
-  spec: PartnerSpec;
-  adapter: Adapter;
-  /** Channels of the frames we are given. */
-  sourceChannels: number;
-  logger: Logger;
-  onEvent(e: MeetingEvent): void;
-  transcripts?: TranscriptWriter;
-  redact: Redactor;
-  tuning?: Partial<Tuning>;
-  /** Latency samples (ms, capture -> send) for benches; off by default. */
-  onSend?(latencyMs: number, bytes: number): void;
-  /** Every final as mapped to the timeline, silence included (benches). */
-  onFinal?(start: number, end: number, sessionId: string | null): void;
-  onTranscript?(t: TranscriptSegment): void;
-  onState?(change: PartnerStateChange): void;
-}
+export type { PartnerSink, StreamDeps } from './sink';
 
 export class PartnerStream implements PartnerSink {
   readonly name: string;
@@ -61,6 +36,7 @@ export class PartnerStream implements PartnerSink {
   private readonly chunker: Chunker;
   private readonly buf: ReplayBuffer;
   private readonly losses: Losses;
+  private readonly reports: Reports;
   private s: ConnState;
   private nextSendId = 0;
   private pumpTimer?: NodeJS.Timeout;
@@ -69,18 +45,15 @@ export class PartnerStream implements PartnerSink {
   private failures = 0;
   private attempts = 0;
   private opened = 0;
-  private stalls = 0;
   private lastWhy = '';
-  private lastFinalEnd = -Infinity;
+  private readonly timeline = new TranscriptTimeline();
   private sessionId: string | null = null;
   private readonly sessionIds: string[] = [];
   private lastFrameEnd = 0;
   private samplesSent = 0;
   private bytesSent = 0;
   private reconnects = 0;
-  private badMessages = 0;
   private lastResultAt = 0;
-  private noResults?: string;
   /** Set by close(): the meeting has ended; settle() resolves it. */
   private ending?: { resolve: () => void; timer: NodeJS.Timeout };
   private settled = false;
@@ -95,13 +68,16 @@ export class PartnerStream implements PartnerSink {
     const cap = Math.max(1, Math.round((this.rate * d.spec.bufferMs) / 1000));
     this.buf = new ReplayBuffer(this.rate, cap);
     this.losses = new Losses(this.name, this.buf, d.onEvent);
+    this.reports = new Reports(this.name, this.log, d.redact, d.onEvent, () => this.lastFrameEnd);
     this.chunker = new Chunker({ codec: this.a.codec, sourceChannels: d.sourceChannels, chunkMs: this.a.chunkMs, minChunkMs: this.a.minChunkMs }, (c) => {
       const evicted = this.buf.evictedTo;
       this.buf.push(c);
       // Whether the buffer overflowed while a partner held the socket (too slow) or while none did (an outage).
       if (this.buf.evictedTo > evicted) this.overflowCause = linkOf(this.s)?.isOpen ? 'slow' : 'outage';
     });
-    this.ticker = setInterval(() => this.watchResults(), 250);
+    this.ticker = setInterval(() => {
+      if (this.s.status === 'open' && this.samplesSent > 0) this.reports.silentFor(performance.now() - this.lastResultAt, d.spec.noResultsMs);
+    }, 250);
     this.ticker.unref();
     this.s = { status: 'connecting', link: this.newLink() };
   }
@@ -160,7 +136,7 @@ export class PartnerStream implements PartnerSink {
     return new Link(this.a, this.tune, this.d.redact, {
       onOpen: (link) => this.onOpen(link),
       onParsed: (link, m) => this.onParsed(link, m),
-      onBad: (_link, err) => this.badMessage(err),
+      onBad: (_link, err) => this.reports.badMessage(err),
       onSessionId: (id) => this.addSession(id),
       onEnd: (link, e, why) => this.onEnd(link, e, why),
     });
@@ -193,7 +169,7 @@ export class PartnerStream implements PartnerSink {
         break;
       case 'result': {
         this.lastResultAt = performance.now();
-        this.noResults = undefined;
+        this.reports.resultArrived();
         const seg = toSegment(m.result, { link, buf: this.buf, name: this.name, provider: this.a.provider, sessionId: this.sessionId });
         if (!seg) break;
         if (m.result.final) {
@@ -201,14 +177,11 @@ export class PartnerStream implements PartnerSink {
           link.confirmed = true;
           this.failures = 0;
           this.buf.confirm(Math.min(link.clock.posOf(m.result.end), link.clock.lastEnd));
-          // The replay overlap is de-duplicated on the timeline (a replay starts up to one chunk early).
-          if (seg.end <= this.lastFinalEnd + 0.005) break;
-          if (seg.start < this.lastFinalEnd) seg.start = Math.round(this.lastFinalEnd * 1000) / 1000;
-          this.lastFinalEnd = seg.end;
-        } else if (!this.d.spec.interim || seg.end <= this.lastFinalEnd + 0.005) break;
-        if (!seg.text && m.result.final && !seg.words?.length) break; // silence: confirmed, not worth a line
-        this.d.transcripts?.write(seg);
-        this.d.onTranscript?.(seg);
+        }
+        if (this.timeline.accept(seg, this.d.spec.interim)) {
+          this.d.transcripts?.write(seg);
+          this.d.onTranscript?.(seg);
+        }
         break;
       }
       case 'done':
@@ -235,7 +208,7 @@ export class PartnerStream implements PartnerSink {
     if (this.pumpTimer) clearTimeout(this.pumpTimer);
     this.pumpTimer = undefined;
     this.lastWhy = why;
-    if (link.stalled) this.partnerDown('never_read', `partner ${this.name}: ${link.stalled} - check the partner's health; reconnecting and replaying`, this.stalls++ === 0);
+    if (link.stalled) this.reports.stalled(link.stalled);
     const v = verdictFor(e, this.a.classify?.bind(this.a));
     if (v.retry === 'never') {
       const problem = v.problem ?? 'refused';
@@ -246,7 +219,7 @@ export class PartnerStream implements PartnerSink {
     // for the whole meeting at the capped backoff.
     if (e.opened && !link.confirmed) this.failures++;
     if (this.failures >= this.tune.maxFailures) {
-      const problem = this.stalls > 0 ? 'never_read' : 'gave_up';
+      const problem = this.reports.stalls > 0 ? 'never_read' : 'gave_up';
       return this.fail(problem, `partner ${this.name}: gave up after ${this.failures} connections that ended before any result (last: ${why}) - check the partner's status and --partner-param; the recording goes on`);
     }
     // A partner that never took a connection in the whole meeting will not take the backlog now.
@@ -268,32 +241,8 @@ export class PartnerStream implements PartnerSink {
     this.buf.clear();
     this.nextSendId = this.buf.nextId;
     this.to({ status: 'failed', problem, reason, lostFrom }, reason);
-    this.partnerDown(problem, reason, false);
+    this.reports.down(problem, reason, false);
     if (this.ending) this.settle();
-  }
-
-  /** A partner that stopped delivering becomes an event (logged by whoever records events). */
-  private partnerDown(problem: PartnerProblem, reason: string, log: boolean): void {
-    if (log) this.log.warn(reason);
-    this.d.onEvent({ t: this.lastFrameEnd, kind: 'partner_down', durationMs: 0, frames: 0, detail: { partner: this.name, problem, reason } });
-  }
-
-  /** No result for noResultsMs while audio flows: reported once until results come back. */
-  private watchResults(): void {
-    const limit = this.d.spec.noResultsMs;
-    if (!limit || this.s.status !== 'open' || this.noResults) return;
-    const silentMs = performance.now() - this.lastResultAt;
-    if (silentMs < limit || this.samplesSent === 0) return;
-    this.noResults = `partner ${this.name}: no result for ${Math.round(silentMs / 1000)} s while audio was sent - check the partner's status, the model and --partner-param`;
-    this.partnerDown('no_results', this.noResults, true);
-  }
-
-  /** A partner message we could not use: skipped and counted; logged and evented once. */
-  private badMessage(err: unknown): void {
-    if (++this.badMessages > 1) return;
-    const error = this.d.redact.error(err);
-    this.log.warn({ error }, 'partner sent a message that does not fit its protocol; skipping it');
-    this.d.onEvent({ t: this.lastFrameEnd, kind: 'partner_bad_message', durationMs: 0, frames: 0, detail: { partner: this.name, error } });
   }
 
   private to(next: ConnState, reason?: string): void {
@@ -344,7 +293,7 @@ export class PartnerStream implements PartnerSink {
             : (why ?? `the partner was disconnected at the end of the meeting (${this.lastWhy})`);
       this.losses.positions(this.buf.confirmedPos, this.buf.producedPos, reason);
       if (this.opened === 0 && this.attempts > 0 && this.lastFrameEnd > 0) {
-        this.partnerDown('never_connected', this.neverConnected(), true);
+        this.reports.down('never_connected', this.neverConnected(), true);
       }
     }
     this.buf.clear();
@@ -366,17 +315,16 @@ export class PartnerStream implements PartnerSink {
 
   status(): PartnerStatus {
     const s = this.s;
-    const delivered = this.buf.confirmedPos > 0 || s.status === 'done';
-    const outcome =
-      s.status === 'failed'
-        ? { delivered, problem: s.problem, reason: s.reason }
-        : !delivered && this.stalls > 0
-          ? { delivered, problem: 'never_read' as const, reason: `partner ${this.name}: the partner stopped reading the audio - check the partner's health` }
-          : !delivered && this.noResults
-            ? { delivered, problem: 'no_results' as const, reason: this.noResults }
-            : this.settled && this.opened === 0 && this.lastFrameEnd > 0
-              ? { delivered, problem: 'never_connected' as const, reason: this.neverConnected() }
-              : { delivered };
+    const outcome = outcomeOf({
+      name: this.name,
+      delivered: this.buf.confirmedPos > 0 || s.status === 'done',
+      failed: s.status === 'failed' ? s : undefined,
+      stalls: this.reports.stalls,
+      noResults: this.reports.noResults,
+      settled: this.settled,
+      neverConnected: this.opened === 0 && this.lastFrameEnd > 0 ? this.neverConnected() : undefined,
+      sentAudio: this.samplesSent > 0,
+    });
     const link = linkOf(s);
     return {
       name: this.name,
@@ -390,7 +338,7 @@ export class PartnerStream implements PartnerSink {
       reconnects: this.reconnects,
       sessionIds: [...this.sessionIds],
       gapsMs: Math.round(this.losses.gapsMs),
-      badMessages: this.badMessages,
+      badMessages: this.reports.badMessages,
       outcome,
     };
   }
