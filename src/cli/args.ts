@@ -31,3 +31,17 @@ export function joinNegativeNumbers(argv: string[]): string[] {
   }
   return out;
 }
+
+/** argv without the given string-valued flags and their values (`--flag value` or `--flag=value`). */
+export function withoutFlags(argv: string[], names: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const name = /^--([a-z-]+)(=|$)/.exec(argv[i]!);
+    if (name && names.includes(name[1]!)) {
+      if (name[2] !== '=') i++;
+      continue;
+    }
+    out.push(argv[i]!);
+  }
+  return out;
+}

@@ -6,7 +6,8 @@
 import { UserError } from '../util/duration';
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ main(argv: string[]): Promise<number> }> }> = {
-  run: { summary: 'ingest, encode, record and stream one meeting', load: () => import('./run') },
+  run: { summary: 'ingest, encode, record and stream one meeting (or take meetings from a queue)', load: () => import('./run') },
+  enqueue: { summary: 'put a meeting into the fleet\'s queue, for the next bot to take', load: () => import('./enqueue') },
   detect: { summary: 'find clicks, dropouts, splices, repeats and clipping in recordings', load: () => import('./detect') },
   repro: { summary: 'reproduce the serial-console logging stall, side by side with the fix', load: () => import('./repro') },
   doctor: { summary: 'check this host for the hazards that make meeting audio pop', load: () => import('./doctor') },

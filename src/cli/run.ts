@@ -17,6 +17,7 @@ import type { FrameSink } from '../sinks/sink';
 import { parseCpuList, parseDuration, UserError } from '../util/duration';
 
 const HELP = `usage: earshot run --input SPEC [options]
+       earshot run --queue URL [--record-root DIR] [options]   (meetings from the queue: --queue --help)
 
   --input SPEC           file:PATH | pulse:SOURCE | alsa:DEVICE | lavfi:GRAPH | url:URL | - (raw s16le 48 kHz on stdin)
   --max-jitter DUR       how unevenly the input may arrive (default 500ms, 20ms-5s): bursts and chunks
@@ -42,7 +43,7 @@ ${partnerUsage}
 ${LOG_FLAGS_HELP}
 `;
 
-const options = {
+export const options = {
   input: { type: 'string' },
   'max-jitter': { type: 'string' },
   record: { type: 'string' },
@@ -64,6 +65,8 @@ const options = {
 } as const;
 
 export async function main(argv: string[]): Promise<number> {
+  // `--queue URL [--record-root DIR]`: take the meetings from the fleet's queue (run-queue.ts).
+  if (argv.some((a) => /^--queue(=|$)/.test(a))) return (await import('./run-queue')).main(argv, main);
   const { values } = parseFlags('run', argv, options);
   if (values.help) {
     process.stdout.write(HELP);
