@@ -1,8 +1,16 @@
 #!/bin/sh
-# One meeting per container, configured only by environment variables:
+# One meeting per container, configured only by environment variables: either the meeting itself
 #
-#   MEETING_ID            required; names the recording folder and the log file ([A-Za-z0-9._-])
-#   EARSHOT_INPUT         required; an `earshot run --input` spec (url:..., pulse:..., lavfi:..., file:...)
+#   MEETING_ID            names the recording folder and the log file ([A-Za-z0-9._-])
+#   EARSHOT_INPUT         an `earshot run --input` spec (url:..., pulse:..., lavfi:..., file:...)
+#
+# or the queue it comes from (`earshot run --queue`: id, input and partners come with the meeting)
+#
+#   EARSHOT_QUEUE         redis://HOST:PORT[/DB]; the password (if any) in EARSHOT_QUEUE_PASSWORD(_FILE)
+#   EARSHOT_MEETINGS      meetings to take one after another before exiting (default 1: one per Job)
+#   EARSHOT_IDLE, EARSHOT_LEASE   exit when none has come for this long (30s); lease length (30s)
+#
+# and for both:
 #   EARSHOT_PARTNERS      optional; partner names, e.g. "deepgram assemblyai" (commas or spaces)
 #     EARSHOT_PARTNER_<NAME>_URL          its endpoint
 #     EARSHOT_PARTNER_<NAME>_KEY(_FILE)   its key, best from a secret file (never put keys in argv)
@@ -47,15 +55,25 @@ done
 unset value path already
 
 # ---- required settings ----
-[ -n "${MEETING_ID:-}" ] || die "MEETING_ID is not set - set it to this meeting's id"
-case "$MEETING_ID" in
-  *[!A-Za-z0-9._-]* | .* ) die "MEETING_ID \"$MEETING_ID\" may hold only letters, digits, '.', '_' and '-' (and not start with '.')" ;;
-esac
-[ -n "${EARSHOT_INPUT:-}" ] || die "EARSHOT_INPUT is not set - e.g. url:https://..., pulse:meeting.monitor or lavfi:sine=f=440"
-
-record_dir="${EARSHOT_RECORD_ROOT:-/recordings}/$MEETING_ID"
+record_root="${EARSHOT_RECORD_ROOT:-/recordings}"
 log_dir="${EARSHOT_LOG_DIR:-/var/log/earshot}"
-log_sink="${EARSHOT_LOG_SINK:-file:$log_dir/$MEETING_ID.log}"
+if [ -n "${EARSHOT_QUEUE:-}" ]; then
+  [ -z "${MEETING_ID:-}${EARSHOT_INPUT:-}" ] || die "EARSHOT_QUEUE is set, and so is MEETING_ID or EARSHOT_INPUT - the meeting comes from the queue: unset them (or EARSHOT_QUEUE)"
+  [ -z "${EARSHOT_PARTNERS:-}" ] || die "EARSHOT_PARTNERS is set with EARSHOT_QUEUE - partners come with each meeting (earshot enqueue --partner ...): unset it"
+  case "$EARSHOT_QUEUE" in
+    *://*:*@*) die "EARSHOT_QUEUE carries a password - leave it out of the URL and set EARSHOT_QUEUE_PASSWORD_FILE (or EARSHOT_QUEUE_PASSWORD)" ;;
+  esac
+  record_dir="$record_root"
+  log_sink="${EARSHOT_LOG_SINK:-file:$log_dir/${HOSTNAME:-bot}.log}"
+else
+  [ -n "${MEETING_ID:-}" ] || die "MEETING_ID is not set - set it to this meeting's id (or EARSHOT_QUEUE, to take meetings from a queue)"
+  case "$MEETING_ID" in
+    *[!A-Za-z0-9._-]* | .* ) die "MEETING_ID \"$MEETING_ID\" may hold only letters, digits, '.', '_' and '-' (and not start with '.')" ;;
+  esac
+  [ -n "${EARSHOT_INPUT:-}" ] || die "EARSHOT_INPUT is not set - e.g. url:https://..., pulse:meeting.monitor or lavfi:sine=f=440"
+  record_dir="$record_root/$MEETING_ID"
+  log_sink="${EARSHOT_LOG_SINK:-file:$log_dir/$MEETING_ID.log}"
+fi
 case "$log_sink" in
   console-sync*) die "EARSHOT_LOG_SINK=console-sync only reproduces the console stall - use file:PATH or socket:PATH" ;;
   file:/dev/console | file:/dev/tty*) die "EARSHOT_LOG_SINK=$log_sink writes to a console - use file:PATH or socket:PATH" ;;
@@ -64,8 +82,15 @@ esac
 mkdir -p "$record_dir"
 
 # ---- the command line ----
-set -- run --input "$EARSHOT_INPUT" --record "$record_dir" --log-sink "$log_sink" \
-  --metrics "${EARSHOT_METRICS:-0.0.0.0:9464}" --heartbeat "${EARSHOT_HEARTBEAT:-10s}"
+if [ -n "${EARSHOT_QUEUE:-}" ]; then
+  set -- run --queue "$EARSHOT_QUEUE" --record-root "$record_dir"
+  [ -n "${EARSHOT_MEETINGS:-}" ] && set -- "$@" --meetings "$EARSHOT_MEETINGS"
+  [ -n "${EARSHOT_IDLE:-}" ] && set -- "$@" --idle "$EARSHOT_IDLE"
+  [ -n "${EARSHOT_LEASE:-}" ] && set -- "$@" --lease "$EARSHOT_LEASE"
+else
+  set -- run --input "$EARSHOT_INPUT" --record "$record_dir"
+fi
+set -- "$@" --log-sink "$log_sink" --metrics "${EARSHOT_METRICS:-0.0.0.0:9464}" --heartbeat "${EARSHOT_HEARTBEAT:-10s}"
 [ -n "${EARSHOT_RT_NICE:-}" ] && set -- "$@" --rt-nice "$EARSHOT_RT_NICE"
 [ -n "${EARSHOT_RT_CPUS:-}" ] && set -- "$@" --rt-cpus "$EARSHOT_RT_CPUS"
 [ -n "${EARSHOT_RT_POLICY:-}" ] && set -- "$@" --rt-policy "$EARSHOT_RT_POLICY"

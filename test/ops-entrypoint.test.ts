@@ -3,7 +3,8 @@
  * variables only, it runs a meeting (against the partner emulator when
  * `earshot run` takes partners), drops root to uid 10001 keeping only
  * CAP_SYS_NICE, keeps secrets out of argv, and exits 0 on SIGTERM with a
- * finalised recording.
+ * finalised recording. With EARSHOT_QUEUE it takes its meeting from a real
+ * redis-server instead.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -13,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI, ROOT } from '../src/paths';
 import { readableCli } from './readable-build';
+import { startRedis } from './queue-redis';
 
 const ENTRYPOINT = join(ROOT, 'docker', 'entrypoint.sh');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -143,6 +145,41 @@ test('a meeting from environment variables only; SIGTERM finalises it and exits 
   } finally {
     if (child.exitCode === null) child.kill('SIGKILL');
     emulator?.kill('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('EARSHOT_QUEUE: the meeting (id, input, flags) comes from the queue, recorded under the record root', async () => {
+  const dir = tempDir();
+  const redis = await startRedis();
+  try {
+    const run = (env: Record<string, string>) => spawnSync('sh', [ENTRYPOINT], { env: entryEnv(env), encoding: 'utf8' });
+    let r = run({ EARSHOT_QUEUE: redis.url, MEETING_ID: 'm1' });
+    assert.is(r.status, 2);
+    assert.match(r.stderr, /EARSHOT_QUEUE is set, and so is MEETING_ID/);
+    r = run({ EARSHOT_QUEUE: 'redis://:hunter22@127.0.0.1:1' });
+    assert.is(r.status, 2);
+    assert.match(r.stderr, /EARSHOT_QUEUE carries a password/);
+    assert.not.match(r.stderr, /hunter22/);
+
+    const enq = spawnSync(process.execPath, [CLI, 'enqueue', '--queue', redis.url, '--meeting-id', 'from-queue', '--input', 'lavfi:sine=f=440', '--duration', '2s'], { encoding: 'utf8' });
+    assert.is(enq.status, 0, enq.stderr);
+    r = run({
+      EARSHOT_QUEUE: redis.url,
+      EARSHOT_IDLE: '5s',
+      EARSHOT_RECORD_ROOT: join(dir, 'recordings'),
+      EARSHOT_LOG_DIR: join(dir, 'logs'),
+      EARSHOT_METRICS: '127.0.0.1:0',
+      HOSTNAME: 'bot-7',
+    });
+    assert.is(r.status, 0, r.stderr);
+    assert.match(r.stderr, /meeting from-queue leased \(attempt 1\)/);
+    assert.match(r.stderr, /meeting from-queue finished, acknowledged/);
+    const summary = JSON.parse(readFileSync(join(dir, 'recordings', 'from-queue', 'summary.json'), 'utf8'));
+    assert.ok(Math.abs(summary.durationSec - 2) < 0.05, `${summary.durationSec} s`);
+    assert.ok(existsSync(join(dir, 'logs', 'bot-7.log')), 'the log file is named after the bot (its pod)');
+  } finally {
+    await redis.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 });
