@@ -256,11 +256,13 @@ export class PartnerStream implements PartnerSink {
 
   close(): Promise<void> {
     if (this.ending || this.settled) return Promise.resolve();
+    // A real-time-only partner takes a replay's backlog no faster than real time: give it that long too.
+    const drainMs = this.a.realtimeOnly ? ((this.buf.producedPos - this.buf.posOf(Math.max(this.nextSendId, this.buf.firstId()))) / this.rate) * 1000 : 0;
     return new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
         this.log.warn({ unsentSec: (this.buf.producedPos - this.buf.confirmedPos) / this.rate }, 'partner close timed out');
         this.settle('the partner did not confirm the end of the meeting before the close deadline');
-      }, this.tune.closeTimeoutMs);
+      }, this.tune.closeTimeoutMs + drainMs);
       this.ending = { resolve, timer };
       this.chunker.flush();
       if (isFinal(this.s) || (this.opened === 0 && this.s.status === 'backoff')) return this.settle();
