@@ -14,7 +14,11 @@ export type EventKind =
   /** A partner stopped delivering (detail: partner, problem, reason): key rejected, never read, no results. */
   | 'partner_down'
   | 'ingest_restart'
-  | 'sink_overrun';
+  | 'sink_overrun'
+  /** The browser concealed a participant's audio (packets lost or late upstream of the capture): WebRTC's own receive statistics. */
+  | 'upstream_loss'
+  /** A source that should deliver audio (a live participant's track, the meeting's input) delivered nothing or digital silence. */
+  | 'capture_silent';
 
 export interface MeetingEvent {
   /** Seconds on the meeting timeline (frame k starts at k * 0.02 s). */
@@ -22,5 +26,7 @@ export interface MeetingEvent {
   kind: EventKind;
   durationMs: number;
   frames: number;
+  /** The participant the event is about (per-participant capture); absent for the meeting as a whole. */
+  participant?: string;
   detail?: Record<string, unknown>;
 }
