@@ -210,7 +210,7 @@ export async function main(argv: string[]): Promise<number> {
     .join(', ');
   const speed = summary.wallSec > 0 ? Math.round(summary.audioSec / summary.wallSec) : 0;
   process.stderr.write(
-    `earshot detect: ${summary.files} file${summary.files === 1 ? '' : 's'}` +
+    `earshot detect${label ? ` [${label}]` : ''}: ${summary.files} file${summary.files === 1 ? '' : 's'}` +
       `${summary.failed ? ` (${summary.failed} with errors)` : ''}, ` +
       `${formatHours(summary.audioSec)} of audio in ${summary.wallSec.toFixed(1)} s (${speed}x real time), ` +
       `${summary.events} event${summary.events === 1 ? '' : 's'}${kinds ? ` (${kinds})` : ''}` +
