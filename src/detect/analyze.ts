@@ -152,7 +152,11 @@ export class ChannelAnalyzer {
     for (const d of this.dipFound) {
       if (!exact.some((e) => e.kind === d.kind && e.start <= d.end + margin && e.end + margin >= d.start)) this.found.push(d);
     }
-    const big = this.found.slice().sort((p, q) => p.start - q.start);
+    // A repeat inside a clipped burst is its flat tops matching each other: the clipping says it.
+    const clipped = this.found.filter((e) => e.kind === 'clipping');
+    const big = this.found
+      .filter((e) => e.kind !== 'repeat' || !clipped.some((c) => c.start - margin <= e.start && c.end + margin >= e.end))
+      .sort((p, q) => p.start - q.start);
     const kept: RawEvent[] = [...big];
     let j = 0;
     for (const e of this.impulseFound) {
