@@ -110,7 +110,9 @@ export function loadCorpus(opts: CorpusOptions): Source[] {
   // Degraded copies of every 2nd prompt, each through one channel in turn (tuning part).
   const prompts = out.filter((x) => x.set === 'speech8k');
   prompts.forEach((p, i) => { if (i % 2 === 0) out.push(degraded(p, 'degraded', false, i / 2)); });
-  if (existsSync(ASTERISK_FR)) {
+  if (!existsSync(ASTERISK_FR)) {
+    console.error(`bench:detect: no held-out speech at ${ASTERISK_FR} - apt-get install asterisk-core-sounds-fr-wav (the held-out rows then lack it)`);
+  } else {
     const files = readdirSync(ASTERISK_FR).filter((f) => f.endsWith('.wav')).sort();
     const fr: Source[] = [];
     files.forEach((f, i) => {
