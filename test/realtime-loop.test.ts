@@ -92,6 +92,17 @@ test('a source pushing 20, 60, 150 or 400 ms chunks loses nothing: no concealmen
   }
 });
 
+test('a source that is always uneven (100 ms bursts, up to 60 ms late) is learnt: not held, nothing concealed', () => {
+  const { loop, stats, drain } = setup();
+  const late = [0, 45, 10, 60, 5, 30, 55, 15, 40, 20];
+  const d = chunked(100, 20000).map((x, k) => ({ ...x, ms: x.ms + late[k % late.length]! }));
+  drive(loop, d, 20200);
+  drain();
+  assert.is(stats.get(Stat.ConcealedSamples), 0);
+  assert.is(stats.get(Stat.LateAudioDropped), 0);
+  assert.ok(stats.held.quantileUs(0.9) < 1000, `held p90 ${stats.held.quantileUs(0.9)} µs: once learnt, bursts go straight out`);
+});
+
 test('our own lateness is a deadline miss, on the frames that waited for us', () => {
   const { loop, stats, drain } = setup();
   const d = chunked(20, 3000);

@@ -44,11 +44,18 @@ async function capture(name: string, duration: string, play: () => Promise<void>
   return { rec, s: summary(rec), ev: events(rec), stdout: r.stdout };
 }
 
+/**
+ * The audio thread runs at SCHED_FIFO here (the suite runs as root), as a bot's should: on this shared
+ * machine other work does starve a nice-0 thread now and then, and that is a true miss. What these
+ * tests pin down is that Pulse's and the browser's own delivery jitter never is one.
+ */
+const PRIORITY = ['--rt-policy', 'fifo:20'];
+
 test('paplay at its default latency into a null sink: recorded from the monitor, no deadline miss, no dropout', async () => {
   const { rec, s, ev } = await capture('paplay', '16s', async () => {
     const play = spawnSync('paplay', ['-d', 'meeting', SPEECH], { env: { ...process.env, ...pulse!.env } });
     assert.is(play.status, 0, String(play.stderr));
-  });
+  }, PRIORITY);
   assert.equal(ev.filter((e) => e.kind === 'deadline_miss' || e.kind === 'dropout'), [], JSON.stringify(ev));
   assert.is(s.deadlineMisses, 0);
   assert.is(s.dropouts, 0);
@@ -63,7 +70,7 @@ test('a headless Chromium tab playing speech into the sink: no deadline miss, no
   const page = join(work, 'play.html');
   writeFileSync(page, `<!doctype html><audio src="file://${SPEECH}" autoplay></audio>`);
   let browser: ReturnType<typeof spawn> | undefined;
-  // A browser saturating both CPUs does starve a nice-0 thread (a true miss): bots give the audio thread priority.
+  // A browser saturating both vCPUs starves a nice-0 thread for 100+ ms here: true misses, hence PRIORITY.
   const { rec, s, ev } = await capture('chromium', '16s', async () => {
     browser = spawn(
       'chromium',
@@ -71,7 +78,7 @@ test('a headless Chromium tab playing speech into the sink: no deadline miss, no
         '--allow-file-access-from-files', `--user-data-dir=${join(work, 'chromium-profile')}`, `file://${page}`],
       { env: { ...process.env, ...pulse!.env }, stdio: 'ignore' },
     );
-  }, ['--rt-nice', '-10']);
+  }, PRIORITY);
   browser?.kill('SIGKILL');
   assert.equal(ev.filter((e) => e.kind === 'deadline_miss' || e.kind === 'dropout'), [], JSON.stringify(ev));
   assert.is(s.dropouts, 0);
@@ -85,7 +92,8 @@ test('a 500 ms stall of the audio worker under the Pulse source is a deadline mi
   const misses = ev.filter((e) => e.kind === 'deadline_miss');
   const atStall = misses.find((e) => Math.abs(e.t - 3.0) <= 0.02);
   assert.ok(atStall, `a deadline miss at 3.0 s: ${JSON.stringify(misses)}`);
-  assert.ok(atStall!.durationMs >= 400, JSON.stringify(atStall));
+  // The frames the pipe held through the stall are late; any the source itself delivered after it are not.
+  assert.ok(atStall!.durationMs >= 100, JSON.stringify(atStall));
   assert.ok((atStall!.detail!.maxLatenessMs as number) >= 450, JSON.stringify(atStall));
   assert.is(misses.length, 1, JSON.stringify(misses));
   assert.is(s.dropouts, 0, 'late, not lost: the pipe held the input while the worker was busy');

@@ -9,8 +9,13 @@
  * up once per window (drift, a start-up backlog that made the first phase too
  * early). A wake's "shift" is how far behind that clock its last sample arrived.
  *
- * - Caught up (shift within CAUGHT_UP_NS): release at once. Bursts of any size
- *   end caught up, so they cost no latency at all.
+ * - Caught up (shift within the allowance): release at once. Bursts of any size
+ *   end caught up, so they cost no latency at all. The allowance learns the
+ *   source's usual spread (a window's largest shift, bursts that caught up
+ *   included), from 30 ms up to half of `maxJitter`, so a source that is
+ *   always that uneven (Pulse without small fragments, a browser) is not held.
+ *   The shift is taken at the moment the input was ready: our own lateness at
+ *   the wake is not the source's.
  * - Behind after an arrival hole at least as long as the shift: maybe audio is
  *   missing, maybe a burst is coming. Hold what came after the hole (preallocated
  *   storage) until the source catches up (a burst: release, nothing concealed)
@@ -40,11 +45,15 @@ export interface JitterSink {
 
 const NS_PER_SAMPLE = 1e9 / SAMPLE_RATE;
 /**
- * A source this close to its best phase is caught up. Pulse's 20 ms fragments
- * arrive up to 28 ms after their best phase (bench: `-fragment_size 1920`, idle
- * and under load), so a smaller allowance would hold them for nothing.
+ * The least allowance: a source this close to its best phase is caught up.
+ * Pulse's 20 ms fragments arrive up to 28 ms after their best phase on an idle
+ * machine (`-fragment_size 1920`), so a smaller floor would hold them for nothing.
  */
 export const CAUGHT_UP_NS = 30e6;
+/** A hold lasts at least this long, so the missing audio is measured over several reads. */
+const MEASURE_NS = 100e6;
+/** The allowance is this much above the spread the source showed. */
+const SPREAD_MARGIN = 1.25;
 /** The clock follows a later source phase (drift, bad first phase) once per window, to the window's best. */
 const WINDOW_NS = 2e9;
 /** Late audio may still arrive this long after the last concealment. */
@@ -78,8 +87,13 @@ export class JitterBuffer {
   private base = NaN;
   private windowStart = 0;
   private windowMin = Infinity;
+  /** The largest shift of the window so far, and the allowance learnt from the last windows. */
+  private windowMax = 0;
+  private allowance = CAUGHT_UP_NS;
   private holding = false;
+  /** While holding: the least shift seen since the hole (what is missing), and the shift that started it. */
   private holdShift = 0;
+  private holdStartShift = 0;
   private holdDeadline = 0;
   private lastArrival = 0;
   private wakeBytes = 0;
@@ -101,7 +115,7 @@ export class JitterBuffer {
   push(chunk: Buffer, length: number, nowNs: number, lateNs: number): void {
     if (this.pushed - this.out + length > this.store.length) {
       // Out of room (a long hold, or one wake bringing more than the store holds): decide now.
-      if (this.holding) this.endHold(nowNs, this.holdShift > CAUGHT_UP_NS);
+      if (this.holding) this.endHold(nowNs, this.holdShift > this.allowance);
       else this.release(nowNs);
     }
     let off = 0;
@@ -139,7 +153,6 @@ export class JitterBuffer {
   }
 
   private arrival(now: number): void {
-    const newSamples = Math.floor(this.wakeBytes / this.bps);
     this.wakeBytes = 0;
     const end = this.released + this.heldSamples(); // timeline position of the wake's last sample, if nothing is missing
     if (Number.isNaN(this.base)) {
@@ -147,10 +160,13 @@ export class JitterBuffer {
       this.windowStart = now;
       this.lastArrival = now;
     }
-    let shift = now - this.due(end);
     const gap = now - this.lastArrival;
     this.lastArrival = now;
-    if (shift < -CAUGHT_UP_NS && this.debt > 0 && now < this.debtUntil) {
+    // Our own stall made the hole (we were late for most of it): the pipe held what came before it, and what
+    // the source still lacks after it is its own. Otherwise the input was ready when our lateness began.
+    const ours = this.wakeLate >= gap / 2;
+    let shift = now - (ours ? 0 : this.wakeLate) - this.due(end);
+    if (shift < -this.allowance && this.debt > 0 && now < this.debtUntil) {
       // Ahead of the clock right after a concealment: late audio whose time is already filled.
       const n = Math.min(this.debt, Math.floor(-shift / NS_PER_SAMPLE), this.heldSamples());
       this.drop(n);
@@ -161,25 +177,27 @@ export class JitterBuffer {
       this.base += shift; // the source is earlier than its best so far: that is its clock
       shift = 0;
     }
-    this.recordJitter(end - newSamples, end, now - this.wakeLate);
     if (this.holding) {
       this.holdShift = Math.min(this.holdShift, shift);
-      if (shift <= CAUGHT_UP_NS) this.endHold(now, false); // it was a burst: it caught up
-    } else if (shift > CAUGHT_UP_NS && gap >= shift) {
+      if (shift <= this.allowance) {
+        this.windowMax = Math.max(this.windowMax, this.holdStartShift); // it was a burst: part of the source's spread
+        this.endHold(now, false);
+      }
+    } else if (shift > this.allowance && gap >= shift) {
       // An arrival hole as long as the shift: audio may be missing. Wait for the source to catch up.
       this.holding = true;
       this.holdShift = shift;
-      if (this.wakeLate >= gap / 2) this.release(now); // our own stall: the pipe held the audio from before the hole
-      this.holdDeadline = this.due(this.released) + this.o.maxJitterNs;
-    } else {
-      this.release(now);
-      this.followLater(shift, now);
-    }
+      this.holdStartShift = shift;
+      if (ours) this.release(now); // our own stall: the pipe held the audio from before the hole
+      // Even after a hole longer than the bound, a few reads measure the shift better than one.
+      this.holdDeadline = Math.max(this.due(this.released) + this.o.maxJitterNs, now + MEASURE_NS);
+    } else this.release(now);
+    if (!this.holding) this.followLater(shift, now); // held input's phase must not move the clock
   }
 
   /** The hold's end, and concealment of overdue input when nothing arrives. */
   private decide(now: number): void {
-    if (this.holding && now >= this.holdDeadline) this.endHold(now, this.holdShift > CAUGHT_UP_NS);
+    if (this.holding && now >= this.holdDeadline) this.endHold(now, this.holdShift > this.allowance);
     if (this.holding || Number.isNaN(this.base)) return;
     if (this.pushed - this.out >= this.bps || now - this.lastArrival < this.o.maxJitterNs) return;
     // Nothing for longer than the bound: conceal what is overdue beyond it, up to a frame boundary.
@@ -192,17 +210,23 @@ export class JitterBuffer {
     this.holding = false;
     if (missing) this.conceal(Math.round(this.holdShift / NS_PER_SAMPLE), now); // where the hole was
     this.release(now);
-    this.windowStart = now;
-    this.windowMin = Infinity;
   }
 
-  /** Once per window, moves the clock to the window's best phase if the source became later (never while holding). */
+  /**
+   * Once per window (never while holding): moves the clock to the window's best phase if the source
+   * became later, and sets the allowance from the window's spread (never below the last one's 3/4).
+   */
   private followLater(shift: number, now: number): void {
     if (shift < this.windowMin) this.windowMin = shift;
+    if (shift > this.windowMax) this.windowMax = shift;
     if (now - this.windowStart < WINDOW_NS) return;
-    if (this.windowMin > 0 && this.windowMin !== Infinity) this.base += this.windowMin;
+    const up = this.windowMin > 0 && this.windowMin !== Infinity ? this.windowMin : 0;
+    this.base += up;
+    const spread = (this.windowMax - up) * SPREAD_MARGIN;
+    this.allowance = Math.min(this.o.maxJitterNs / 2, Math.max(CAUGHT_UP_NS, spread, this.allowance * 0.75));
     this.windowStart = now;
     this.windowMin = Infinity;
+    this.windowMax = 0;
   }
 
   private conceal(samples: number, now: number): void {
@@ -228,7 +252,9 @@ export class JitterBuffer {
         this.sink.real(this.store, at, n, capture, late, now);
         this.out += n;
       }
+      const from = this.released;
       this.released += (stop - samplesBefore) / this.bps;
+      if (this.o.paced) this.recordJitter(from, this.released, capture - late);
       if (stop === markEnd && this.markCount) this.popMark();
     }
   }
@@ -259,7 +285,7 @@ export class JitterBuffer {
     this.markCount--;
   }
 
-  /** Source jitter of every frame that ended in this wake's input. */
+  /** Source jitter of every frame that ends in a released span, on the timeline as decided: when its input was ready against its due time. */
   private recordJitter(from: number, to: number, arrival: number): void {
     for (let b = from - (from % FRAME_SAMPLES) + FRAME_SAMPLES; b <= to; b += FRAME_SAMPLES) {
       this.o.jitter.record((arrival - this.due(b)) / 1000);

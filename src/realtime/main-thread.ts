@@ -12,6 +12,9 @@ import { FrameRing } from './ring';
 import { RtStats } from './stats';
 import { TimerWakeMeter } from './wake';
 
+/** The legacy loop's polling period: short, so the wait it adds to each read (up to this) stays small. */
+const POLL_MS = 5;
+
 export interface MainThreadAudio {
   /** Resolves with the frame count when input ends or stop() is called. */
   done: Promise<number>;
@@ -48,7 +51,8 @@ export function runOnMainThread(init: WorkerInit): MainThreadAudio {
     if (native().pollIn(input.fd, 0) && !input.pump(loop, now())) return end();
     if (inputEnded && loop.frames === before) return end();
     if (init.maxFrames && loop.frames >= init.maxFrames) return end();
-    arm(Math.min(loop.tick(now()), 20));
+    // Every 5 ms: input waits for the next timer, and that wait (unmeasured) is in every arrival time it sees.
+    arm(Math.min(loop.tick(now()), POLL_MS));
   };
   arm(1);
   return { done, stop: end, inputEnded: () => (inputEnded = true) };
