@@ -15,49 +15,11 @@ import WebSocket from 'ws';
 import type { MeetingEvent } from '../src/events';
 import { PageIngest, type ParticipantFeed, type Presence } from '../src/ingest/page';
 import { correlation, decode } from './fixtures/audio';
-import { launchChromium, makeVoices, serveMeeting, TestMeeting } from './fixtures/meeting';
+import { launchChromium, makeVoices, serveMeeting, TestMeeting, warpedCorrelation } from './fixtures/meeting';
 import { tempDir } from './tmp';
 
 const SILENT_AFTER_MS = 1000;
-/**
- * WebRTC's jitter buffer (NetEq) stretches and shrinks what it plays by tens of ms as it adapts,
- * so a recording is compared with its source as NetEq left it: aligned as a whole, then each
- * 2 s of the source at its own lag within 100 ms of that, and one r over all the 10 ms energy
- * envelopes so aligned.
- */
-function warpedCorrelation(source: Int16Array, rec: Int16Array): number {
-  const HOP = 480;
-  const env = (x: Int16Array) => Float64Array.from({ length: Math.floor(x.length / HOP) }, (_, i) => Math.sqrt(x.subarray(i * HOP, (i + 1) * HOP).reduce((e, v) => e + v * v, 0) / HOP));
-  const { lagSec } = correlation(source, rec, 2, 50, 0);
-  const s = env(source);
-  const r = env(rec);
-  const lag0 = Math.round((lagSec * RATE) / HOP);
-  const pairs: Array<[number, number]> = [];
-  for (let w = 0; w + 200 <= s.length && w + lag0 + 210 <= r.length; w += 200) {
-    const win = s.subarray(w, w + 200);
-    let best = { r: -2, lag: lag0 };
-    for (let lag = lag0 - 10; lag <= lag0 + 10; lag++) {
-      if (w + lag < 0 || w + lag + win.length > r.length) continue;
-      const c = pearson(win, r.subarray(w + lag, w + lag + win.length));
-      if (c > best.r) best = { r: c, lag };
-    }
-    win.forEach((v, i) => pairs.push([v, r[w + best.lag + i] ?? 0]));
-  }
-  return pearson(Float64Array.from(pairs, (p) => p[0]), Float64Array.from(pairs, (p) => p[1]));
-}
 
-function pearson(x: Float64Array, y: Float64Array): number {
-  const n = Math.min(x.length, y.length);
-  let [mx, my] = [0, 0];
-  for (let i = 0; i < n; i++) ((mx += x[i]!), (my += y[i]!));
-  [mx, my] = [mx / n, my / n];
-  let [sxy, sxx, syy] = [0, 0, 0];
-  for (let i = 0; i < n; i++) {
-    const [a, b] = [x[i]! - mx, y[i]! - my];
-    ((sxy += a * b), (sxx += a * a), (syy += b * b));
-  }
-  return sxy / (Math.sqrt(sxx * syy) || 1);
-}
 const RATE = 48000;
 
 /** Each participant's audio as the receiver placed it on the timeline, and every position gap. */

@@ -17,7 +17,13 @@ export class GapDetector {
   private expected = 0;
   private readonly open = new Map<'deadline_miss' | 'dropout', Run>();
 
-  constructor(private readonly report: (e: MeetingEvent) => void) {}
+  /** `firstSeq`: where this stream starts on the timeline (a participant joining mid-meeting). */
+  constructor(
+    private readonly report: (e: MeetingEvent) => void,
+    firstSeq = 0,
+  ) {
+    this.expected = firstSeq;
+  }
 
   frame(f: Frame): void {
     if (f.seq !== this.expected) {

@@ -1,0 +1,282 @@
+/**
+ * A meeting of participants from the meeting page (`page:ADDR`), its control plane on the main
+ * thread: the page receiver (../ingest/page) writes each participant's audio into shared memory
+ * (input.ts), the participants' audio worker (worker.ts) cuts frames on the meeting's sample
+ * clock, and this drains its rings into the sinks - the mixed meeting into the caller's sinks
+ * (the recorder's audio.opus, partners; closed here at the end), each participant into its own recorder
+ * (participants/<name>/audio.opus, silence where absent, so every file aligns sample for sample
+ * with the mix) and the caller's per-participant sinks (partners, one stream per participant).
+ * Events carry the participant; `healthy()` is false while a live participant's capture is silent.
+ */
+import { join } from 'node:path';
+import { MessageChannel, Worker } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import { PageIngest, type ParticipantInfo, type Presence } from '../ingest/page';
+import type { CaptureScriptOptions } from '../page';
+import { CONCEALED, type Frame, frameTime } from '../realtime/frame';
+import { FrameRing } from '../realtime/ring';
+import type { SchedRequest } from '../realtime/sched';
+import { RtStats, Stat } from '../realtime/stats';
+import type { ConcealMode } from '../realtime/conceal';
+import type { MeetingEvents } from '../run/events';
+import { GapDetector } from '../run/gaps';
+import { Recorder } from '../sinks/recorder';
+import type { FrameSink } from '../sinks/sink';
+import { ParticipantInput, PresenceCode } from './input';
+import { PARTICIPANT_RING_SLOTS } from './loop';
+import { PControl, type ParticipantsWorkerInit, type ParticipantsWorkerMessage } from './worker';
+
+const MIX_RING_SLOTS = 512;
+/** At most this many participants per meeting (each holds ~2.5 MB of shared memory). */
+export const MAX_PARTICIPANTS = 64;
+const PRESENCE: Record<Presence, PresenceCode> = { live: PresenceCode.Live, muted: PresenceCode.Muted, left: PresenceCode.Left };
+
+export interface PageMeetingOptions {
+  host: string;
+  port: number;
+  token?: string;
+  log: Logger;
+  events: MeetingEvents;
+  /** Sinks of the mixed meeting (recorder, partners). */
+  sinks: FrameSink[];
+  /** Sinks for one participant's stream (e.g. a partner connection per participant). */
+  participantSinks?: (participant: string) => FrameSink[];
+  /** Record each participant under DIR/participants/<name>/ when set. */
+  recordDir?: string;
+  bitrate: number;
+  conceal: ConcealMode;
+  maxJitterMs: number;
+  silentAfterMs: number;
+  durationMs?: number;
+  sched: SchedRequest;
+  strict: boolean;
+}
+
+interface Stream {
+  name: string;
+  input: ParticipantInput;
+  ring: FrameRing;
+  sinks: FrameSink[];
+  gaps: GapDetector;
+  recorder?: Recorder;
+  dropouts: number;
+  concealedFrames: number;
+}
+
+export interface ParticipantSummary extends ParticipantInfo {
+  file?: string;
+  dropouts: number;
+  concealedSamples: number;
+  lateSamples: number;
+  holeSamples: number;
+}
+
+export class PageMeeting {
+  private readonly streams = new Map<string, Stream>();
+  private readonly control = new Int32Array(new SharedArrayBuffer(PControl.Count * 4));
+  readonly stats = RtStats.create();
+  private readonly mixRing = FrameRing.create({ slots: MIX_RING_SLOTS, channels: 1 });
+  private readonly gaps: GapDetector;
+  private readonly joins = new MessageChannel();
+  private silent: string[] = [];
+  private worker!: Worker;
+  private ingest!: PageIngest;
+  private finished = false;
+  private participantOverruns = 0;
+  /** Resolves when the audio worker has cut its last frame and everything is drained. */
+  readonly done: Promise<void>;
+  private resolveDone!: () => void;
+
+  private constructor(private readonly o: PageMeetingOptions) {
+    this.gaps = new GapDetector(o.events.report);
+    this.done = new Promise((r) => (this.resolveDone = r));
+    o.events.recordTo(o.sinks);
+  }
+
+  static async start(o: PageMeetingOptions): Promise<PageMeeting> {
+    const m = new PageMeeting(o);
+    const originNs = Number(process.hrtime.bigint());
+    const originMs = performance.timeOrigin + performance.now();
+    const init: ParticipantsWorkerInit = {
+      control: m.control.buffer as SharedArrayBuffer,
+      mixRing: m.mixRing.buffer,
+      mixShape: { slots: m.mixRing.slots, channels: 1 },
+      stats: m.stats.buffer,
+      joins: m.joins.port2,
+      originNs,
+      maxJitterMs: o.maxJitterMs,
+      bitrate: o.bitrate,
+      conceal: o.conceal,
+      maxFrames: o.durationMs ? Math.round(o.durationMs / 20) : 0,
+      sched: o.sched,
+      strict: o.strict,
+    };
+    m.worker = new Worker(join(__dirname, 'worker.js'), { workerData: init, transferList: [m.joins.port2], name: 'earshot-audio' });
+    await new Promise<void>((resolve, reject) => {
+      m.worker.on('message', (msg: ParticipantsWorkerMessage) => {
+        if (msg.type === 'ready') {
+          for (const r of msg.refused) o.log.warn(`priority refused, running without it: ${r}`);
+          resolve();
+        } else if (msg.type === 'fatal') reject(new Error(msg.message));
+        else if (msg.type === 'done') m.participantOverruns = msg.participantOverruns;
+      });
+      m.worker.on('error', reject);
+    });
+    m.ingest = await PageIngest.start({
+      host: o.host,
+      port: o.port,
+      token: o.token,
+      originMs,
+      log: o.log,
+      report: o.events.report,
+      silentAfterMs: o.silentAfterMs,
+      onSilence: (silent) => (m.silent = silent),
+      feed: {
+        presence: (name, state) => m.stream(name)?.input.presence(PRESENCE[state]),
+        audio: (name, position, pcm) => {
+          const s = m.stream(name);
+          if (!s) return;
+          s.input.write(position, pcm);
+          Atomics.add(m.control, PControl.Data, 1);
+          Atomics.notify(m.control, PControl.Data);
+        },
+      },
+    });
+    void m.drainLoop();
+    return m;
+  }
+
+  get url(): string {
+    return this.ingest.url;
+  }
+
+  get token(): string {
+    return this.ingest.token;
+  }
+
+  captureScript(extra?: Omit<CaptureScriptOptions, 'url' | 'token'>): string {
+    return this.ingest.captureScript(extra);
+  }
+
+  /** Frames flow and no live participant's capture is silent. */
+  healthy(): boolean {
+    const last = this.stats.get(Stat.LastInputFrameNs);
+    return this.silent.length === 0 && last > 0 && (Number(process.hrtime.bigint()) - last) / 1e6 < 1000;
+  }
+
+  /** Participants whose live capture is silent (capture_silent, not yet recovered). */
+  silentParticipants(): string[] {
+    return [...this.silent];
+  }
+
+  participants(): ParticipantSummary[] {
+    return this.ingest.participants().map((p) => {
+      const s = this.streams.get(p.participant);
+      return {
+        ...p,
+        ...(s?.recorder && { file: s.recorder.files.opus }),
+        dropouts: s?.dropouts ?? 0,
+        concealedSamples: (s?.concealedFrames ?? 0) * 960,
+        lateSamples: s?.input.lateSamples ?? 0,
+        holeSamples: s?.input.holeSamples ?? 0,
+      };
+    });
+  }
+
+  /** Participant frames lost because the main thread did not drain their rings in time. */
+  get participantEgressOverruns(): number {
+    return this.participantOverruns;
+  }
+
+  get page(): PageIngest {
+    return this.ingest;
+  }
+
+  /** Ends the meeting: the worker stops, the rings are drained, every file is finalised. */
+  async stop(): Promise<void> {
+    Atomics.store(this.control, PControl.Stop, 1);
+    Atomics.notify(this.control, PControl.Data);
+    await this.done;
+  }
+
+  private stream(name: string): Stream | undefined {
+    const known = this.streams.get(name);
+    if (known || this.finished) return known;
+    if (this.streams.size >= MAX_PARTICIPANTS) {
+      this.o.log.warn(`participant ${name} ignored: a meeting takes at most ${MAX_PARTICIPANTS} participants`);
+      return undefined;
+    }
+    const slot = this.streams.size;
+    const input = ParticipantInput.create();
+    const ring = FrameRing.create({ slots: PARTICIPANT_RING_SLOTS, channels: 1 });
+    const recorder = this.o.recordDir ? new Recorder({ dir: join(this.o.recordDir, 'participants', safeName(name)), channels: 1, wav: false }) : undefined;
+    const sinks = [...(recorder ? [recorder] : []), ...(this.o.participantSinks?.(name) ?? [])];
+    // It joins at the frame being cut now (frames before are silence in its file, filled by its recorder).
+    const firstSeq = this.stats.get(Stat.Frames);
+    const s: Stream = { name, input, ring, sinks, recorder, dropouts: 0, concealedFrames: 0, gaps: undefined as unknown as GapDetector };
+    s.gaps = new GapDetector((e) => {
+      if (e.kind === 'dropout') s.dropouts++;
+      this.o.events.report({ ...e, participant: name });
+    }, firstSeq);
+    this.streams.set(name, s);
+    this.joins.port1.postMessage({ slot, input: input.shape, ring: ring.buffer });
+    return s;
+  }
+
+  private async drainLoop(): Promise<void> {
+    let workerDone = false;
+    this.worker.once('exit', () => (workerDone = true));
+    const frame = {} as Frame;
+    while (!workerDone) {
+      await this.mixRing.waitForData(20);
+      this.drain(frame);
+    }
+    this.drain(frame);
+    this.finished = true;
+    this.gaps.flush();
+    for (const s of this.streams.values()) s.gaps.flush();
+    await this.ingest.close();
+    await Promise.allSettled([...this.streams.values()].flatMap((s) => s.sinks.map((k) => k.close())));
+    // The meeting's sinks that record events close last, so events raised while the others close are kept.
+    await Promise.allSettled(this.o.sinks.filter((k) => !k.event).map((k) => k.close()));
+    await Promise.allSettled(this.o.sinks.filter((k) => k.event).map((k) => k.close()));
+    this.resolveDone();
+  }
+
+  private drain(frame: Frame): void {
+    for (const s of this.streams.values()) {
+      while (s.ring.peek(frame)) {
+        s.gaps.frame(frame);
+        if (frame.flags & CONCEALED) s.concealedFrames++;
+        this.write(s.sinks, frame);
+        s.ring.release();
+      }
+    }
+    while (this.mixRing.peek(frame)) {
+      this.gaps.frame(frame);
+      this.write(this.o.sinks, frame);
+      this.mixRing.release();
+    }
+  }
+
+  private write(sinks: FrameSink[], frame: Frame): void {
+    for (const sink of sinks) {
+      try {
+        sink.write(frame);
+      } catch (err) {
+        this.o.log.error({ err, sink: sink.name }, 'sink failed on a frame');
+      }
+    }
+  }
+
+  /** Seconds on the meeting timeline now. */
+  get position(): number {
+    return frameTime(this.stats.get(Stat.Frames));
+  }
+}
+
+/** A participant's name as a folder name: no separators, no dot-files, bounded. */
+export function safeName(name: string): string {
+  const s = name.replace(/[^\p{L}\p{N}_.@-]+/gu, '_').replace(/^\.+/, '_').slice(0, 64);
+  return s || '_';
+}
