@@ -12,7 +12,10 @@ import { join } from 'node:path';
 import pino from 'pino';
 import type { Browser } from 'playwright-core';
 import type { MeetingEvent } from '../src/events';
+import { startEmulator, type Emulator } from '../src/partners/emulator';
+import type { TranscriptSegment } from '../src/partners';
 import { PageMeeting } from '../src/participants/meeting';
+import { participantPartners } from '../src/participants/partners';
 import { MeetingEvents } from '../src/run/events';
 import { Recorder } from '../src/sinks/recorder';
 import { correlation, decode } from './fixtures/audio';
@@ -30,7 +33,10 @@ const log = pino({ level: 'silent' });
 let browser: Browser | undefined;
 let meeting: PageMeeting;
 let served: Awaited<ReturnType<typeof serveMeeting>> | undefined;
-let whileSilent: { healthy: boolean; silent: string[] } | undefined;
+let whileSilent: { healthy: boolean; silent: string[]; healthz: number } | undefined;
+let emulator: Emulator | undefined;
+const transcripts: TranscriptSegment[] = [];
+const joinedAt: Record<string, number> = {};
 let leftAtSec = 0;
 let afterLeaving: { healthy: boolean; silent: string[] } | undefined;
 const file = (p?: string) => (p ? join(rec, 'participants', p, 'audio.opus') : join(rec, 'audio.opus'));
@@ -38,6 +44,7 @@ const file = (p?: string) => (p ? join(rec, 'participants', p, 'audio.opus') : j
 test.before(async () => {
   served = await serveMeeting(voices);
   const meetingEvents = new MeetingEvents(log);
+  emulator = await startEmulator({ protocol: 'deepgram', key: 'participants-test-key' });
   const recordEvents = { name: 'test', write: () => {}, event: (e: MeetingEvent) => events.push(e), close: async () => {} };
   meeting = await PageMeeting.start({
     host: '127.0.0.1',
@@ -52,14 +59,27 @@ test.before(async () => {
     silentAfterMs: SILENT_AFTER_MS,
     sched: {},
     strict: false,
+    metrics: '127.0.0.1:0',
+    // One partner connection per participant: each segment carries its speaker.
+    participantSinks: participantPartners({
+      specs: [{ name: 'deepgram', provider: 'deepgram', url: emulator.url, key: 'participants-test-key', params: {}, bufferMs: 120_000, interim: false, noResultsMs: 0 }],
+      logger: log,
+      onEvent: meetingEvents.report,
+      onTranscript: (t) => transcripts.push(t),
+    }),
   });
   browser = await launchChromium();
   const m = await TestMeeting.open(browser, served, meeting.captureScript({ faults: true }));
-  for (const [name, voice] of [['alice', 'alice'], ['bob', 'bob'], ['carol', 'carol'], ['dave', 'carol']]) await m.join(name!, voice!);
+  for (const [name, voice] of [['alice', 'alice'], ['bob', 'bob'], ['carol', 'carol'], ['dave', 'carol']]) {
+    joinedAt[name!] = meeting.position;
+    await m.join(name!, voice!);
+  }
   await sleep(3000);
   await m.page.evaluate(() => (globalThis as any).earshot.faults.breakTap('dave'));
   await sleep(SILENT_AFTER_MS + 600);
-  whileSilent = { healthy: meeting.healthy(), silent: meeting.silentParticipants() };
+  const healthz = (await fetch(`${meeting.metricsUrl}/healthz`)).status;
+  whileSilent = { healthy: meeting.healthy(), silent: meeting.silentParticipants(), healthz };
+  joinedAt.erin = meeting.position;
   await m.join('erin', 'bob');
   await m.leave('dave');
   leftAtSec = meeting.position;
@@ -97,7 +117,7 @@ test('the mixed recording correlates with the mix of what the participants playe
 test('a dead capture is capture_silent for that participant and unhealthy; leaving and joining are no dropouts', () => {
   const silent = events.filter((e) => e.kind === 'capture_silent');
   assert.equal(silent.map((e) => e.participant), ['dave']);
-  assert.equal(whileSilent, { healthy: false, silent: ['dave'] });
+  assert.equal(whileSilent, { healthy: false, silent: ['dave'], healthz: 503 }, '/healthz says so');
   assert.equal(afterLeaving, { healthy: true, silent: [] });
   // Dave's dead capture is missing audio while he is live (a dropout, besides capture_silent); it ends when he leaves.
   const dave = events.filter((e) => e.kind === 'dropout' && e.participant === 'dave');
@@ -109,7 +129,17 @@ test('a dead capture is capture_silent for that participant and unhealthy; leavi
   assert.ok(existsSync(file('dave')) && readFileSync(file('dave')).length > 0);
 });
 
+test('with a partner connection per participant, every transcript segment carries its speaker, inside the time that speaker was there', () => {
+  const speakers = new Set(transcripts.map((t) => t.speaker));
+  for (const p of ['alice', 'bob', 'carol', 'erin']) assert.ok(speakers.has(p), `${p} has segments (${[...speakers].join(', ')})`);
+  for (const t of transcripts) {
+    assert.ok(t.start >= joinedAt[t.speaker!]! - 0.1, `${t.speaker}'s segment at ${t.start} s, joined at ${joinedAt[t.speaker!]} s`);
+    if (t.speaker === 'dave') assert.ok(t.end <= leftAtSec + 0.1, `dave's segment ends at ${t.end} s, he left at ${leftAtSec} s`);
+  }
+});
+
 test.after(async () => {
+  await emulator?.close();
   await browser?.close();
   served?.server.close();
 });

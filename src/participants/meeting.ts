@@ -9,20 +9,24 @@
  * Events carry the participant; `healthy()` is false while a live participant's capture is silent.
  */
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { PageIngest, type ParticipantInfo, type Presence } from '../ingest/page';
 import type { CaptureScriptOptions } from '../page';
 import { CONCEALED, type Frame, frameTime } from '../realtime/frame';
+import { startMetrics, type MetricsServer } from '../ops/metrics';
 import { FrameRing } from '../realtime/ring';
 import type { SchedRequest } from '../realtime/sched';
 import { RtStats, Stat } from '../realtime/stats';
 import type { ConcealMode } from '../realtime/conceal';
+import type { RunContext } from '../run/context';
 import type { MeetingEvents } from '../run/events';
 import { GapDetector } from '../run/gaps';
 import { Recorder } from '../sinks/recorder';
 import type { FrameSink } from '../sinks/sink';
 import { ParticipantInput, PresenceCode } from './input';
+import { safeName } from './names';
 import { PARTICIPANT_RING_SLOTS } from './loop';
 import { PControl, type ParticipantsWorkerInit, type ParticipantsWorkerMessage } from './worker';
 
@@ -50,6 +54,8 @@ export interface PageMeetingOptions {
   durationMs?: number;
   sched: SchedRequest;
   strict: boolean;
+  /** Serve /metrics, /healthz (503 while a live capture is silent) and /readyz here (`--metrics`). */
+  metrics?: string;
 }
 
 interface Stream {
@@ -83,6 +89,10 @@ export class PageMeeting {
   private ingest!: PageIngest;
   private finished = false;
   private participantOverruns = 0;
+  private metrics?: MetricsServer;
+  private readonly loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  /** Our wall clock (performance.timeOrigin + now, ms) at timeline sample 0. */
+  originMs = 0;
   /** Resolves when the audio worker has cut its last frame and everything is drained. */
   readonly done: Promise<void>;
   private resolveDone!: () => void;
@@ -96,7 +106,7 @@ export class PageMeeting {
   static async start(o: PageMeetingOptions): Promise<PageMeeting> {
     const m = new PageMeeting(o);
     const originNs = Number(process.hrtime.bigint());
-    const originMs = performance.timeOrigin + performance.now();
+    const originMs = (m.originMs = performance.timeOrigin + performance.now());
     const init: ParticipantsWorkerInit = {
       control: m.control.buffer as SharedArrayBuffer,
       mixRing: m.mixRing.buffer,
@@ -142,8 +152,32 @@ export class PageMeeting {
         },
       },
     });
+    if (o.metrics) m.metrics = await startMetrics(o.metrics, m.runContext());
     void m.drainLoop();
     return m;
+  }
+
+  /** The metrics server's base URL, when `metrics` was given. */
+  get metricsUrl(): string | undefined {
+    return this.metrics?.url;
+  }
+
+  /** What the ops services (metrics, health) read of this meeting. */
+  private runContext(): RunContext {
+    this.loopDelay.enable();
+    return {
+      startedAt: Date.now(),
+      stats: this.stats,
+      ringSlots: this.mixRing.slots,
+      ringFill: () => this.mixRing.fill(),
+      threadRoles: () => new Map(),
+      partners: () => [],
+      log: () => ({ sink: 'library', written: 0, dropped: 0 }),
+      eventLoopDelay: this.loopDelay,
+      eventCounts: () => this.o.events.counts,
+      ready: () => this.stats.get(Stat.Frames) > 0,
+      healthy: () => this.healthy(),
+    };
   }
 
   get url(): string {
@@ -236,6 +270,8 @@ export class PageMeeting {
     this.gaps.flush();
     for (const s of this.streams.values()) s.gaps.flush();
     await this.ingest.close();
+    await this.metrics?.close();
+    this.loopDelay.disable();
     await Promise.allSettled([...this.streams.values()].flatMap((s) => s.sinks.map((k) => k.close())));
     // The meeting's sinks that record events close last, so events raised while the others close are kept.
     await Promise.allSettled(this.o.sinks.filter((k) => !k.event).map((k) => k.close()));
@@ -273,10 +309,4 @@ export class PageMeeting {
   get position(): number {
     return frameTime(this.stats.get(Stat.Frames));
   }
-}
-
-/** A participant's name as a folder name: no separators, no dot-files, bounded. */
-export function safeName(name: string): string {
-  const s = name.replace(/[^\p{L}\p{N}_.@-]+/gu, '_').replace(/^\.+/, '_').slice(0, 64);
-  return s || '_';
 }
