@@ -7,7 +7,9 @@
  *   meeting without it (all chromium processes, from /proc);
  * - latency from page capture to the frame reaching earshot's sinks (where a partner stream
  *   sends it): drain time minus the capture time of the frame's last sample, p50/p99;
- * - earshot's peak RSS.
+ * - earshot's peak RSS;
+ * - the one audio worker's CPU (% of one core) - the figure that settles one thread for all
+ *   participants against a thread each: how much of its 20 ms period N participants take.
  * Run it under the machine lock (`flock /work/locks/cpu npm run bench:participants`).
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -22,6 +24,12 @@ import { tempDir } from '../test/tmp';
 
 const MEASURE_MS = 15_000;
 const TICK = 100; // USER_HZ: /proc stat times are in 1/100 s
+
+/** CPU seconds of one thread of this process. */
+function threadCpuSec(tid: number): number {
+  const f = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(f[11]) + Number(f[12])) / TICK;
+}
 
 /** CPU seconds of every chromium process so far. */
 function browserCpuSec(): number {
@@ -56,17 +64,24 @@ async function run(browser: Browser, served: Awaited<ReturnType<typeof serveMeet
   latencies.length = 0;
   const cpu0 = process.cpuUsage();
   const browser0 = browserCpuSec();
+  const tid = meeting.audioThread!.tid;
+  const worker0 = threadCpuSec(tid);
   let rss = 0;
   const sampler = setInterval(() => (rss = Math.max(rss, process.memoryUsage().rss)), 200);
   await new Promise((r) => setTimeout(r, MEASURE_MS));
   clearInterval(sampler);
   const cpu = process.cpuUsage(cpu0);
   const browserSec = browserCpuSec() - browser0;
+  const workerSec = threadCpuSec(tid) - worker0;
+  const parts = meeting.participants();
+  const dropouts = parts.reduce((n, p) => n + p.dropouts, 0);
+  const concealedSec = parts.reduce((n, p) => n + p.concealedSamples, 0) / 48000;
+  const steps = meeting.page.clocks().reduce((n, c) => n + c.steps, 0);
   await m.page.close();
   await m.senders.close();
   await meeting.stop();
   latencies.sort((a, b) => a - b);
-  return { earshotSec: (cpu.user + cpu.system) / 1e6, browserSec, latencies, rss };
+  return { earshotSec: (cpu.user + cpu.system) / 1e6, workerSec, browserSec, latencies, rss, dropouts, concealedSec, steps };
 }
 
 async function main(): Promise<void> {
@@ -75,7 +90,7 @@ async function main(): Promise<void> {
   const browser = await launchChromium();
   const rows: Array<Record<string, string | number>> = [];
   try {
-    for (const n of [1, 4, 10]) {
+    for (const n of (process.env.BENCH_PARTICIPANTS ?? '1,4,10').split(',').map(Number)) {
       const base = await run(browser, served, n, false);
       const cap = await run(browser, served, n, true);
       const minutes = MEASURE_MS / 60_000;
@@ -83,11 +98,14 @@ async function main(): Promise<void> {
         participants: n,
         'earshot CPU s / participant-min': fmt(cap.earshotSec / (n * minutes)),
         'earshot CPU %': fmt((cap.earshotSec / (MEASURE_MS / 1000)) * 100, 1),
+        'audio worker CPU %': fmt((cap.workerSec / (MEASURE_MS / 1000)) * 100, 1),
         'page capture CPU %': fmt(((cap.browserSec - base.browserSec) / (MEASURE_MS / 1000)) * 100, 1),
         'browser CPU % (no capture)': fmt((base.browserSec / (MEASURE_MS / 1000)) * 100, 1),
         'capture->sink p50 ms': fmt(quantile(cap.latencies, 0.5), 1),
         'capture->sink p99 ms': fmt(quantile(cap.latencies, 0.99), 1),
         'earshot peak RSS MB': fmt(cap.rss / 2 ** 20, 0),
+        'dropouts / concealed s': `${cap.dropouts} / ${fmt(cap.concealedSec, 2)}`,
+        'clock steps': cap.steps,
       });
       process.stderr.write(`${n} participants done\n`);
     }

@@ -8,6 +8,8 @@
  * microphone's noise floor is hundreds of times above the one-LSB threshold.
  */
 import type { MeetingEvent } from '../events';
+import { CONCEALED, type Frame } from '../realtime/frame';
+import type { FrameSink } from '../sinks/sink';
 
 /** |sample| at or below this is digital silence (one LSB: a float path rounding zero). */
 const SILENCE_LSB = 1;
@@ -107,4 +109,21 @@ export class SilenceWatchdog {
   private changed(): void {
     this.o.onChange?.(this.silent());
   }
+}
+
+/**
+ * The watchdog on a stream of frames - the meeting's single input (a Pulse monitor, a file, stdin)
+ * or any other: a sink that hands it every real frame (concealment is not sound) and watches
+ * `id` from the first frame on. The caller starts and stops the watchdog.
+ */
+export function silenceSink(watchdog: SilenceWatchdog, id = 'input'): FrameSink {
+  let watching = false;
+  return {
+    name: 'capture-watchdog',
+    write(f: Frame): void {
+      if (!watching) ((watching = true), watchdog.watch(id));
+      if (!(f.flags & CONCEALED)) watchdog.sound(id, f.pcm);
+    },
+    close: async () => watchdog.rest(id),
+  };
 }

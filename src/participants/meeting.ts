@@ -16,6 +16,7 @@ import { PageIngest, type ParticipantInfo, type Presence } from '../ingest/page'
 import type { CaptureScriptOptions } from '../page';
 import { CONCEALED, type Frame, frameTime } from '../realtime/frame';
 import { startMetrics, type MetricsServer } from '../ops/metrics';
+import type { ThreadStat } from '../ops/proc';
 import { FrameRing } from '../realtime/ring';
 import type { SchedRequest } from '../realtime/sched';
 import { RtStats, Stat } from '../realtime/stats';
@@ -93,6 +94,8 @@ export class PageMeeting {
   private readonly loopDelay = monitorEventLoopDelay({ resolution: 10 });
   /** Our wall clock (performance.timeOrigin + now, ms) at timeline sample 0. */
   originMs = 0;
+  /** The audio worker as the kernel reported it after scheduling. */
+  audioThread?: ThreadStat;
   /** Resolves when the audio worker has cut its last frame and everything is drained. */
   readonly done: Promise<void>;
   private resolveDone!: () => void;
@@ -125,6 +128,7 @@ export class PageMeeting {
     await new Promise<void>((resolve, reject) => {
       m.worker.on('message', (msg: ParticipantsWorkerMessage) => {
         if (msg.type === 'ready') {
+          m.audioThread = msg.thread;
           for (const r of msg.refused) o.log.warn(`priority refused, running without it: ${r}`);
           resolve();
         } else if (msg.type === 'fatal') reject(new Error(msg.message));
