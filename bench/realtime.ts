@@ -118,9 +118,9 @@ interface EarshotFigures {
 async function earshot(pacer: string, prio: Priority): Promise<EarshotFigures> {
   const dir = mkdtempSync(join(tmpdir(), 'earshot-bench-rt-'));
   const source = startPacer(pacer, dir);
-  const args = [CLI, 'run', '--input', '-', '--duration', `${SEC}s`, '--record', dir, '--rt-cpus', String(CPU), '--log-sink', 'null', ...prio.flags];
   const frameTimes = join(dir, 'frame-times.txt');
-  const run = spawn(process.execPath, args, { stdio: [source.stdout, 'ignore', 'pipe'], env: { ...process.env, EARSHOT_BENCH_FRAME_TIMES: frameTimes } });
+  const args = [CLI, 'run', '--input', '-', '--duration', `${SEC}s`, '--record', dir, '--rt-cpus', String(CPU), '--log-sink', 'null', '--bench-frame-times', frameTimes, ...prio.flags];
+  const run = spawn(process.execPath, args, { stdio: [source.stdout, 'ignore', 'pipe'] });
   source.stdout.destroy(); // the child has the read end now; ours would keep the pipe open after it exits
   let stderr = '';
   run.stderr!.on('data', (d) => (stderr += d));

@@ -1,6 +1,7 @@
 /**
  * Events on the meeting timeline (DESIGN.md): one JSON object per line in
- * events.jsonl, also logged and counted.
+ * events.jsonl, also logged, counted in metrics and emitted by the library's
+ * meeting handle.
  */
 export type EventKind =
   | 'deadline_miss'
@@ -18,11 +19,19 @@ export type EventKind =
   /** The browser concealed a participant's audio (packets lost or late upstream of the capture): WebRTC's own receive statistics. */
   | 'upstream_loss'
   /** A source that should deliver audio (a live participant's track, the meeting's input) delivered nothing or digital silence. */
-  | 'capture_silent';
+  | 'capture_silent'
+  /** A recording file could not be written (ENOSPC, EIO...): the recording stops there, the meeting goes on. */
+  | 'disk_error'
+  /** A best-effort component (a sink, the metrics, the heartbeat) failed and was switched off for the rest of the meeting. */
+  | 'component_error';
 
 export interface MeetingEvent {
+  /** The meeting this happened in (stamped when the event is reported). */
+  meetingId?: string;
   /** Seconds on the meeting timeline (frame k starts at k * 0.02 s). */
   t: number;
+  /** Wall clock of `t` (ISO 8601), for paced input: the timeline origin plus `t`. */
+  at?: string;
   kind: EventKind;
   durationMs: number;
   frames: number;

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
+import { spawnSync } from 'node:child_process';
 import pino from 'pino';
 import { ROOT } from '../src/paths';
 import { RtStats, Stat } from '../src/realtime/stats';
@@ -16,8 +17,9 @@ import { FrameRing } from '../src/realtime/ring';
 import type { PartnerStatus, RunContext } from '../src/run/context';
 import { parseListenAddress, startMetrics } from '../src/ops/metrics';
 import { startHeartbeat } from '../src/ops/heartbeat';
-import { opsFlags, startOps } from '../src/ops/flags';
-import { UserError } from '../src/util/duration';
+import { startOps } from '../src/ops/services';
+import { UserError } from '../src/errors';
+import { resolveOptions } from '../src/run/resolve';
 
 const NATIVE = join(ROOT, 'native', 'build', 'Release', 'earshot_native.node');
 
@@ -50,7 +52,7 @@ interface FakeRun {
   ctx: RunContext;
   stats: RtStats;
   ring: FrameRing;
-  set(h: { healthy?: boolean; ready?: boolean }): void;
+  set(h: { healthy?: boolean; ready?: boolean; problems?: string[] }): void;
   partners: PartnerStatus[];
   log: { sink: string; written: number; dropped: number };
 }
@@ -62,6 +64,7 @@ function fakeRun(roles: Map<number, string>): FakeRun {
   eventLoopDelay.enable();
   let healthy = true;
   let ready = false;
+  let problems: string[] = [];
   const partners: PartnerStatus[] = [
     {
       name: 'deepgram',
@@ -81,6 +84,7 @@ function fakeRun(roles: Map<number, string>): FakeRun {
   ];
   const log = { sink: 'file:/tmp/x.log', written: 10, dropped: 3 };
   const ctx: RunContext = {
+    meetingId: 'm-test',
     startedAt: Date.now(),
     stats,
     ringSlots: ring.slots,
@@ -92,6 +96,7 @@ function fakeRun(roles: Map<number, string>): FakeRun {
     eventCounts: () => ({ deadline_miss: stats.get(Stat.DeadlineMisses) }),
     ready: () => ready,
     healthy: () => healthy,
+    health: () => ({ status: !healthy ? 'stalled' : problems.length ? 'degraded' : 'ok', ready, problems }),
   };
   return {
     ctx,
@@ -102,6 +107,7 @@ function fakeRun(roles: Map<number, string>): FakeRun {
     set(h) {
       if (h.healthy !== undefined) healthy = h.healthy;
       if (h.ready !== undefined) ready = h.ready;
+      if (h.problems !== undefined) problems = h.problems;
     },
   };
 }
@@ -162,9 +168,17 @@ test('/metrics shows the worker thread, the real-time counters, partners and log
     assert.is(one(rows, 'earshot_partner_backlog_seconds', { partner: 'deepgram' }).value, 1.5);
     assert.is(one(rows, 'earshot_partner_reconnects_total', { partner: 'deepgram' }).value, 2);
     assert.is(one(rows, 'earshot_log_records_dropped_total').value, 3);
-    assert.ok(one(rows, 'earshot_process_open_fds').value > 3);
-    assert.ok(one(rows, 'earshot_process_resident_memory_bytes').value > 10 * 2 ** 20);
-    assert.ok(one(rows, 'earshot_event_loop_delay_seconds', { stat: 'max' }).value >= 0);
+    // Prometheus' own linter has nothing to say about any of it.
+    const lint = spawnSync('promtool', ['check', 'metrics'], { input: await (await fetch(`${server.url}/metrics`)).text(), encoding: 'utf8' });
+    assert.equal([lint.status, lint.stdout + lint.stderr], [0, ''], 'promtool check metrics');
+    // The standard process metrics under their standard names; our build and meeting as info gauges.
+    assert.ok(one(rows, 'process_open_fds').value > 3);
+    assert.ok(one(rows, 'process_resident_memory_bytes').value > 10 * 2 ** 20);
+    assert.ok(one(rows, 'process_cpu_seconds_total').value > 0);
+    assert.is(one(rows, 'earshot_build_info').labels.nodejs, process.versions.node);
+    assert.is(one(rows, 'earshot_meeting_info').labels.meeting_id, 'm-test');
+    assert.ok(one(rows, 'earshot_event_loop_delay_seconds', { quantile: '0.99' }).value >= 0);
+    assert.ok(one(rows, 'earshot_event_loop_delay_seconds_count').value >= 0);
 
     // The worker's counters move in shared memory; the next scrape sees them.
     for (let i = 0; i < 50; i++) run.stats.recordLateness(300);
@@ -184,7 +198,7 @@ test('/metrics shows the worker thread, the real-time counters, partners and log
     assert.is(one(rows, 'earshot_deadline_misses_total').value, 2);
     assert.is(one(rows, 'earshot_concealed_samples_total').value, 1920);
     assert.is(one(rows, 'earshot_concealment_events_total').value, 1);
-    assert.is(one(rows, 'earshot_total_samples_duration_seconds').value, 1.04);
+    assert.is(one(rows, 'earshot_samples_duration_seconds_total').value, 1.04);
     assert.is(one(rows, 'earshot_egress_overruns_total').value, 4);
     assert.is(one(rows, 'earshot_ring_fill_frames').value, 1);
     assert.is(one(rows, 'earshot_ring_slots').value, 16);
@@ -208,11 +222,17 @@ test('/metrics shows the worker thread, the real-time counters, partners and log
   }
 });
 
-test('/healthz follows healthy(), /readyz follows ready(); unknown paths 404', async () => {
+test('/healthz follows the health (degraded is alive, stalled is not), /readyz follows ready(); unknown paths 404', async () => {
   const run = fakeRun(new Map());
   const server = await startMetrics('127.0.0.1:0', run.ctx);
   try {
     assert.is((await fetch(`${server.url}/healthz`)).status, 200);
+    run.set({ problems: ['recorder: no space left on device (ENOSPC) writing audio.opus'] });
+    const degraded = await fetch(`${server.url}/healthz`);
+    assert.is(degraded.status, 200);
+    assert.is(await degraded.text(), 'degraded: recorder: no space left on device (ENOSPC) writing audio.opus\n');
+    assert.is(one(parseProm(await (await fetch(`${server.url}/metrics`)).text()), 'earshot_degraded_components').value, 1);
+    run.set({ problems: [] });
     assert.is((await fetch(`${server.url}/readyz`)).status, 503);
     run.set({ ready: true, healthy: false });
     const stalled = await fetch(`${server.url}/healthz`);
@@ -244,8 +264,7 @@ test('a port in use is one clear line', async () => {
   }
 });
 
-test('heartbeat logs the threads with nice, state and per-beat deltas; startOps wires both flags', async () => {
-  assert.equal(Object.keys(opsFlags).sort(), ['heartbeat', 'metrics']);
+test('heartbeat logs the threads with nice, state and per-beat deltas; startOps starts both', async () => {
   const worker = await startNicedWorker(5);
   const run = fakeRun(new Map([[worker.tid, 'audio']]));
   const records: any[] = [];
@@ -276,7 +295,7 @@ test('heartbeat logs the threads with nice, state and per-beat deltas; startOps 
   assert.is(second.hb.deadlineMissesDelta, 5);
   assert.is(second.hb.log.dropped, 3);
 
-  const ops = await startOps({ metrics: ':0', heartbeat: '1s' }, run.ctx, logger);
+  const ops = await startOps({ metrics: ':0', heartbeatMs: 1000 }, run.ctx, logger, () => {});
   try {
     assert.ok(ops.metricsUrl);
     assert.is((await fetch(`${ops.metricsUrl}/healthz`)).status, 200);
@@ -284,10 +303,9 @@ test('heartbeat logs the threads with nice, state and per-beat deltas; startOps 
     await ops.close();
     await worker.stop();
   }
-  await startOps({ heartbeat: 'soon' }, run.ctx, logger).then(
-    () => assert.unreachable(),
-    (e: Error) => assert.match(e.message, /--heartbeat "soon" is not a duration/),
-  );
+  // Bad values fail when the options are checked, before anything starts.
+  assert.throws(() => resolveOptions({ input: 'lavfi:sine', heartbeat: 'soon' }), /--heartbeat "soon" is not a duration/);
+  assert.throws(() => resolveOptions({ input: 'lavfi:sine', heartbeat: '0' }), /--heartbeat 0 must be longer than 0/);
 });
 
 async function until(cond: () => boolean, timeoutMs = 10_000): Promise<void> {

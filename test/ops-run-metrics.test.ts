@@ -65,8 +65,8 @@ test('earshot run --metrics: audio thread nice/policy, deadline misses on a stal
   // Stall the worker 1.6 s at 2.5 s of meeting time: longer than the 1 s health window.
   const child = spawn(
     process.execPath,
-    [CLI, 'run', '--input', 'lavfi:sine=f=440', '--duration', '9s', '--rt-nice', '5', '--metrics', '127.0.0.1:0', '--record', rec, '--log-sink', `file:${log}`],
-    { env: { ...process.env, EARSHOT_TEST_STALL_WORKER_MS: '2500:1600' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    [CLI, 'run', '--input', 'lavfi:sine=f=440', '--duration', '9s', '--rt-nice', '5', '--metrics', '127.0.0.1:0', '--record', rec, '--log-sink', `file:${log}`, '--test-stall-worker', '2500:1600'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let stdout = '';
   let stderr = '';

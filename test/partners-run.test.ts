@@ -39,7 +39,9 @@ test('earshot run with two partners: transcripts, one clear error, no key anywhe
   });
   await dg.close();
   await aai.close();
-  assert.is(r.code, 0, r.stderr);
+  // Exit 3: the recording is complete, but a partner (--partners-required all, the default) never delivered.
+  assert.is(r.code, 3, r.stderr);
+  assert.match(r.stderr, /earshot: partner assemblyai: .*the partner refused the key/);
 
   const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
   const [pdg, paai] = summary.partners;

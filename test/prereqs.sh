@@ -19,6 +19,7 @@ command -v python3 && python3 -c 'import scipy'	python3-scipy
 ls /usr/share/asterisk/sounds/*/agent-newlocation.wav	asterisk-core-sounds-en-wav
 test -f /usr/share/sounds/alsa/Front_Center.wav	alsa-utils
 command -v make && command -v g++	build-essential
+command -v promtool	prometheus
 LIST
 )
 

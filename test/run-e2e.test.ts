@@ -45,14 +45,12 @@ test('a clean run records the input to within 20 ms, with no events and the summ
   const main = s.threads.find((t) => t.role === 'main')!;
   assert.is(audio.nice, -5);
   assert.is(main.nice, 0);
-  assert.match(r.stdout, /files in/);
+  assert.match(r.stderr, /files: audio\.opus, audio\.wav, events\.jsonl, summary\.json, log\.jsonl/);
 });
 
 test('a 2 s stall of the main thread loses nothing: the ring absorbs it', async () => {
   const dir = tmp();
-  const r = await runEarshot(['run', '--input', `file:${SPEECH}`, '--record', dir, '--duration', '7s', '--log-sink', 'null'], {
-    EARSHOT_TEST_STALL_MAIN_MS: '2000:2000',
-  });
+  const r = await runEarshot(['run', '--input', `file:${SPEECH}`, '--record', dir, '--duration', '7s', '--log-sink', 'null', '--test-stall-main', '2000:2000']);
   assert.is(r.code, 0, r.stderr);
   const s = summary(dir);
   assert.ok(s.eventLoopDelayMaxMs >= 1900, `the main thread really stalled (${s.eventLoopDelayMaxMs} ms)`);
@@ -66,9 +64,7 @@ test('a 2 s stall of the main thread loses nothing: the ring absorbs it', async 
 test('a main thread stalled as the file ends adds no dropout: the worker sees ffmpeg exit cleanly itself', async () => {
   const dir = tmp();
   // 700 ms from 13.9 s: the main thread hears of ffmpeg's end ~0.6 s late, past the 100 ms conceal threshold.
-  const r = await runEarshot(['run', '--input', `file:${SPEECH}`, '--record', dir, '--log-sink', 'null'], {
-    EARSHOT_TEST_STALL_MAIN_MS: '13900:700',
-  });
+  const r = await runEarshot(['run', '--input', `file:${SPEECH}`, '--record', dir, '--log-sink', 'null', '--test-stall-main', '13900:700']);
   assert.is(r.code, 0, r.stderr);
   const s = summary(dir);
   assert.ok(s.eventLoopDelayMaxMs >= 600, `the main thread really stalled (${s.eventLoopDelayMaxMs} ms)`);
@@ -81,9 +77,7 @@ test('a main thread stalled as the file ends adds no dropout: the worker sees ff
 
 test('the same stall inside the audio worker is a deadline miss at its place on the timeline', async () => {
   const dir = tmp();
-  const r = await runEarshot(['run', '--input', `file:${SPEECH}`, '--record', dir, '--duration', '6s', '--log-sink', 'null'], {
-    EARSHOT_TEST_STALL_WORKER_MS: '3000:500',
-  });
+  const r = await runEarshot(['run', '--input', `file:${SPEECH}`, '--record', dir, '--duration', '6s', '--log-sink', 'null', '--test-stall-worker', '3000:500']);
   assert.is(r.code, 0, r.stderr);
   const misses = events(dir).filter((e) => e.kind === 'deadline_miss');
   const atStall = misses.find((e) => Math.abs(e.t - 3.0) <= 0.04);
@@ -114,6 +108,21 @@ test('ffmpeg killed mid-meeting: a marked gap, a restart, and the meeting goes o
   assert.ok(s.concealedSamples > 0);
   // The timeline is kept: the recording is as long as the meeting.
   assert.ok(Math.abs(seconds(decode(join(dir, 'audio.opus'))) - 8) <= 0.02);
+});
+
+test('stdout is machine output only: every line a JSON log record with the meeting id; the report goes to stderr', async () => {
+  const dir = tmp();
+  const r = await runEarshot(['run', '--input', `file:${SPEECH}`, '--duration', '2s', '--record', dir, '--meeting-id', 'm-stdout']);
+  assert.is(r.code, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n');
+  const records = lines.map((l) => JSON.parse(l));
+  assert.ok(records.length >= 3 && records.every((l) => l.meetingId === 'm-stdout'), r.stdout);
+  const last = records[records.length - 1];
+  assert.equal([last.msg, last.summary.meetingId, last.summary.outcome], ['meeting ended', 'm-stdout', 'duration']);
+  assert.match(r.stderr, /^earshot: meeting m-stdout: 2\.00 s of audio, 100 frames, recorded in /);
+  // Without --record nothing claims to be recorded.
+  const r2 = await runEarshot(['run', '--input', `file:${SPEECH}`, '--duration', '1s', '--log-sink', 'null']);
+  assert.match(r2.stderr, /1\.00 s of audio, 50 frames, not recorded \(no --record\)/);
 });
 
 test('bad input: one clear line, exit 2', async () => {

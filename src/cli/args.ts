@@ -9,7 +9,12 @@ type Options = NonNullable<ParseArgsConfig['options']>;
  * of the option before it (`--rt-nice -10`, which parseArgs refuses as
  * ambiguous), and an error becomes one UserError line pointing at --help.
  */
-export function parseFlags<const O extends Options>(command: string, argv: string[], options: O, allowPositionals = false) {
+export function parseFlags<const O extends Options>(
+  command: string,
+  argv: string[],
+  options: O,
+  allowPositionals = false,
+): ReturnType<typeof parseArgs<{ args: string[]; options: O; allowPositionals: boolean; strict: true }>> {
   try {
     return parseArgs({ args: joinNegativeNumbers(argv), options, allowPositionals, strict: true });
   } catch (err) {

@@ -3,7 +3,7 @@
  * The `earshot` command: one module per subcommand, loaded on demand so that
  * `earshot detect` never pays for the real-time path and vice versa.
  */
-import { UserError } from '../util/duration';
+import { EarshotError, UserError } from '../errors';
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ main(argv: string[]): Promise<number> }> }> = {
   run: { summary: 'ingest, encode, record and stream one meeting (or take meetings from a queue)', load: () => import('./run') },
@@ -16,11 +16,20 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ main(arg
 
 function usage(): string {
   const rows = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(8)} ${c.summary}`);
-  return `usage: earshot <command> [options]\n\n${rows.join('\n')}\n\nRun \`earshot <command> --help\` for a command's options.`;
+  return `usage: earshot <command> [options]\n\n${rows.join('\n')}\n\nRun \`earshot help <command>\` (or \`earshot <command> --help\`) for a command's options; \`earshot --version\` for the version.`;
 }
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === '--version' || name === '-V' || name === 'version') {
+    process.stdout.write(`earshot ${(await import('../run/version')).VERSION}\n`);
+    return 0;
+  }
+  if (name === 'help' && rest[0]) {
+    const cmd = COMMANDS[rest[0]];
+    if (!cmd) throw new UserError(`unknown command "${rest[0]}" - run \`earshot --help\` for the list`);
+    return (await cmd.load()).main(['--help']);
+  }
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(usage() + '\n');
     return name ? 0 : 2;
@@ -36,7 +45,7 @@ if (require.main === module) {
       process.exitCode = code;
     },
     (err: unknown) => {
-      if (err instanceof UserError) {
+      if (err instanceof EarshotError) {
         process.stderr.write(`earshot: ${err.message}\n`);
         process.exitCode = err.exitCode;
       } else {

@@ -4,9 +4,9 @@
  * is a real `earshot run` child fed by a capture-device emulator, with its
  * stdout on an emulated 115200-baud serial console.
  */
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parseFlags } from './args';
 import { ROOT } from '../paths';
 import { defaultMatrix, fullMatrix } from '../repro/matrix';
@@ -14,6 +14,7 @@ import { html, reproJson, table } from '../repro/report';
 import { detectPops, runScenario, type ReproRun } from '../repro/scenario';
 import { decodeToPcm, wavOf } from '../repro/source';
 import { parseStress } from '../repro/stress';
+import { makeDir } from '../sinks/record-dir';
 import { parseDuration, UserError } from '../util/duration';
 
 const HELP = `usage: earshot repro [--duration 20s] [--sample FILE] [--json FILE] [--html FILE] [--all]
@@ -68,6 +69,35 @@ function positive(text: string | undefined, fallback: number, flag: string): num
   return n;
 }
 
+function statOf(path: string) {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The results were measured at length: a write that fails is one line (and the table is already out). */
+function writeOutput(path: string, text: string, flag: string): void {
+  try {
+    writeFileSync(path, text);
+  } catch (err) {
+    throw new UserError(`${flag} ${path}: cannot write it (${(err as NodeJS.ErrnoException).code}) - the table above has the results`, 1);
+  }
+}
+
+function checkWritableParent(path: string, flag: string): void {
+  const dir = dirname(path);
+  const st = statOf(dir);
+  if (!st?.isDirectory()) throw new UserError(`${flag} ${path}: the folder ${dir} does not exist - make it first or give another path`);
+  try {
+    accessSync(dir, constants.W_OK);
+  } catch {
+    throw new UserError(`${flag} ${path}: the folder ${dir} is not writable - give another path`);
+  }
+  if (statOf(path)?.isDirectory()) throw new UserError(`${flag} ${path} is a folder - give a file name`);
+}
+
 export async function main(argv: string[]): Promise<number> {
   const { values } = parseFlags('repro', argv, options);
   if (values.help) {
@@ -77,7 +107,10 @@ export async function main(argv: string[]): Promise<number> {
   const durationMs = parseDuration(values.duration ?? '20s', '--duration');
   if (durationMs < 2000) throw new UserError(`--duration ${values.duration} is too short to show anything - use at least 2s`);
   const sample = resolve(values.sample ?? join(ROOT, 'samples', 'speech.wav'));
-  if (!existsSync(sample)) throw new UserError(`--sample ${sample} does not exist - give an audio file`);
+  const st = statOf(sample);
+  if (!st) throw new UserError(`--sample ${sample} does not exist - give an audio file`);
+  // ffmpeg would wait forever on a FIFO nobody writes, and read a device without end.
+  if (!st.isFile()) throw new UserError(`--sample ${sample} is not a regular file - give an audio file`);
   const chatter = positive(values.chatter, 400, '--chatter');
   const baud = positive(values.baud, 115200, '--baud');
   const bufferMs = positive(values['buffer-ms'], 40, '--buffer-ms');
@@ -92,8 +125,16 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (!matrix.length) throw new UserError(`--only "${values.only}" matches no configuration - see \`earshot repro --help\``);
 
+  // Every output place is checked before the runs, not after minutes of them.
+  const outputs = { '--json': values.json, '--html': values.html };
+  for (const [flag, path] of Object.entries(outputs)) if (path !== undefined) checkWritableParent(resolve(path), flag);
   const workDir = values.work ? resolve(values.work) : mkdtempSync(join(tmpdir(), 'earshot-repro-'));
-  mkdirSync(workDir, { recursive: true });
+  try {
+    makeDir(workDir);
+    accessSync(workDir, constants.W_OK);
+  } catch (err) {
+    throw new UserError(`--work ${workDir} cannot be used as a folder (${(err as NodeJS.ErrnoException).code}) - give a folder you can write to`);
+  }
   const pcmPath = join(workDir, 'sample.s16le');
   const pcm = await decodeToPcm(sample, durationMs);
   writeFileSync(pcmPath, pcm);
@@ -114,9 +155,10 @@ export async function main(argv: string[]): Promise<number> {
   const jsonPath = resolve(values.json ?? join(workDir, 'repro.json'));
   const htmlPath = resolve(values.html ?? join(workDir, 'repro.html'));
   const meta = { sample, durationSec: durationMs / 1000, baud, chatterPerSec: chatter, deviceBufferMs: bufferMs, inputPops: baselinePops, notes: baselineNotes };
-  writeFileSync(jsonPath, reproJson(runs, meta));
-  writeFileSync(htmlPath, html(runs, durationMs / 1000, `earshot repro: ${durationMs / 1000} s of ${sample.split('/').pop()}, console at ${baud} baud`));
-  process.stdout.write(table(runs) + `\n\nrepro.json: ${jsonPath}\ntimeline:   ${htmlPath}\n`);
+  process.stdout.write(table(runs) + '\n\n');
+  writeOutput(jsonPath, reproJson(runs, meta), '--json');
+  writeOutput(htmlPath, html(runs, durationMs / 1000, `earshot repro: ${durationMs / 1000} s of ${sample.split('/').pop()}, console at ${baud} baud`), '--html');
+  process.stdout.write(`repro.json: ${jsonPath}\ntimeline:   ${htmlPath}\n`);
   return 0;
 }
 

@@ -1,55 +1,70 @@
 /**
- * `earshot run`: one meeting, from ingest to recording and partners.
- * Flags follow DESIGN.md's command line; each domain owns its own flags.
+ * `earshot run`: one meeting, as a thin client of the library (startMeeting). The CLI owns what
+ * the library must not touch: the flags and MEETING_ID, the signal handlers (the first SIGINT or
+ * SIGTERM stops the meeting in order; a second finishes the recording and the summary and drops
+ * the partners), the human report on stderr (stdout carries only machine output: the JSON log
+ * lines of the default stdout sink), and the exit status.
  */
 import { parseFlags } from './args';
-import { parseSource } from '../ingest/spec';
-import { createLogging, LOG_FLAGS_HELP, logFlags, loggingOptionsFrom, moduleLogger, type Logging } from '../logging';
-import { createPartnerSinks, parsePartnerSpecs, partnerFlags, partnerUsage } from '../partners';
-import { opsFlags, startOps, validateOpsFlags } from '../ops/flags';
-import { MAX_JITTER_DEFAULT_MS, MAX_JITTER_RANGE_MS } from '../realtime/audio-loop';
-import { parsePolicy, type SchedRequest } from '../realtime/sched';
-import { MeetingEvents } from '../run/events';
-import { runMeeting } from '../run/pipeline';
-import { RECORDING_FILES, Recorder } from '../sinks/recorder';
-import { FrameTimesSink } from '../sinks/frame-times';
-import type { FrameSink } from '../sinks/sink';
-import { parseCpuList, parseDuration, UserError } from '../util/duration';
+import { LOG_FLAGS_HELP, logFlags, loggingOptionsFrom } from '../logging';
+import { partnerFlags, partnerUsage } from '../partners';
+import { startMeeting, type Meeting } from '../run/meeting';
+import type { MeetingOptions, PartnersRequired, RecordExisting } from '../run/options';
+import type { RunSummary } from '../run/summary';
+import { UserError } from '../errors';
 
 const HELP = `usage: earshot run --input SPEC [options]
        earshot run --queue URL [--record-root DIR] [options]   (meetings from the queue: --queue --help)
 
-  --input SPEC           file:PATH | pulse:SOURCE | alsa:DEVICE | lavfi:GRAPH | url:URL | - (raw s16le 48 kHz on stdin)
-  --max-jitter DUR       how unevenly the input may arrive (default 500ms, 20ms-5s): bursts and chunks
-                         whose audio comes at most DUR after its time lose nothing and raise no event
-                         (e.g. stdin pushed in 400 ms chunks, Pulse's 100 ms bursts). Audio missing for
-                         longer is concealed, a dropout; audio arriving after its time was concealed is
-                         dropped as late_audio_dropped. Deadline misses are only our own thread's lateness.
-  --record DIR           write audio.opus, events.jsonl and summary.json in DIR
-  --wav                  also write audio.wav
-  --no-pace              read file/lavfi input as fast as possible (no wall clock, no deadlines)
-  --duration DUR         stop after DUR of meeting time (e.g. 30s, 5m)
-  --channels 1|2         mono (default) or stereo
-  --bitrate N            Opus bitrate in bit/s (default 64000)
-  --conceal MODE         silence | fade (default fade: raised-cosine ramps, no click)
-  --rt-nice N            nice value for the audio thread only (e.g. -10; needs CAP_SYS_NICE or RLIMIT_NICE)
-  --rt-cpus LIST         pin the audio thread to these CPUs (e.g. 1 or 2-3)
-  --rt-policy P[:PRIO]   other | fifo | rr, e.g. fifo:20 (needs CAP_SYS_NICE or RLIMIT_RTPRIO)
-  --rt-strict            fail when a priority request is refused (default: warn and go on)
-  --realtime-thread T    worker (default) | main (LEGACY: audio on the event loop, for earshot repro)
-  --metrics ADDR         serve Prometheus /metrics, /healthz, /readyz (e.g. :9464; binds 127.0.0.1)
-  --heartbeat DUR        log a per-thread heartbeat every DUR
+  --input SPEC             file:PATH | pulse:SOURCE | alsa:DEVICE | lavfi:GRAPH | url:URL | - (raw s16le 48 kHz on stdin)
+  --max-jitter DUR         how unevenly the input may arrive (default 500ms, 20ms-5s): bursts and chunks
+                           whose audio comes at most DUR after its time lose nothing and raise no event
+                           (e.g. stdin pushed in 400 ms chunks, Pulse's 100 ms bursts). Audio missing for
+                           longer is concealed, a dropout; audio arriving after its time was concealed is
+                           dropped as late_audio_dropped. Deadline misses are only our own thread's lateness.
+  --meeting-id ID          tags every log line, event, transcript and the summary (default: $MEETING_ID, else a UUID)
+  --record DIR             write audio.opus, events.jsonl, transcripts.jsonl and summary.json in DIR
+  --record-existing MODE   when DIR already holds a meeting: refuse (default) | segment (a new DIR/segment-N) | replace
+  --wav                    also write audio.wav
+  --no-pace                read file/lavfi input as fast as possible (no wall clock, no deadlines)
+  --duration DUR           stop after DUR of meeting time (e.g. 30s, 5m)
+  --first-audio-timeout D  give up when the source has sent no audio after D (default 15s, or --duration if shorter)
+  --channels 1|2           mono (default) or stereo
+  --bitrate N              Opus bitrate in bit/s (default 64000)
+  --conceal MODE           silence | fade (default fade: raised-cosine ramps, no click)
+  --rt-nice N              nice value for the audio thread only (e.g. -10; needs CAP_SYS_NICE or RLIMIT_NICE)
+  --rt-cpus LIST           pin the audio thread to these CPUs (e.g. 1 or 2-3)
+  --rt-policy P[:PRIO]     other | fifo | rr, e.g. fifo:20, PRIO 1-99 (needs CAP_SYS_NICE or RLIMIT_RTPRIO)
+  --rt-strict              fail when a priority request is refused (default: warn and go on)
+  --realtime-thread T      worker (default) | main (LEGACY: audio on the event loop, for earshot repro)
+  --metrics ADDR           serve Prometheus /metrics, /healthz, /readyz (e.g. :9464; binds 127.0.0.1)
+  --heartbeat DUR          log a per-thread heartbeat every DUR
 ${partnerUsage}
+  --partners-required P    all (default) | any | none: which partners must deliver for exit status 0
+  --partner-close-timeout D  how long partners may take to finish after the recording is final (default 5s)
 ${LOG_FLAGS_HELP}
+  --test-stall-main AT:MS, --test-stall-worker AT:MS, --bench-frame-times FILE
+                           TEST ONLY: busy-loop a thread once at timeline AT ms; write per-frame times
+
+Stopping: the first SIGINT/SIGTERM ends the meeting in order: the recording and summary.json within
+about a second, then the partners (up to --partner-close-timeout). A second signal drops the partners.
+
+Exit status: 0 the meeting ended and everything asked for was delivered; 1 the meeting failed (the
+source failed for good, the audio worker failed) or the recording is incomplete (a disk error);
+2 a bad flag or input, or a side service that cannot start (nothing was recorded); 3 the recording
+is complete but a partner that --partners-required names never delivered (stderr says why).
 `;
 
 export const options = {
   input: { type: 'string' },
   'max-jitter': { type: 'string' },
+  'meeting-id': { type: 'string' },
   record: { type: 'string' },
+  'record-existing': { type: 'string' },
   wav: { type: 'boolean' },
   'no-pace': { type: 'boolean' },
   duration: { type: 'string' },
+  'first-audio-timeout': { type: 'string' },
   channels: { type: 'string' },
   bitrate: { type: 'string' },
   conceal: { type: 'string' },
@@ -58,11 +73,19 @@ export const options = {
   'rt-policy': { type: 'string' },
   'rt-strict': { type: 'boolean' },
   'realtime-thread': { type: 'string' },
+  metrics: { type: 'string' },
+  heartbeat: { type: 'string' },
+  'partners-required': { type: 'string' },
+  'partner-close-timeout': { type: 'string' },
+  'test-stall-main': { type: 'string' },
+  'test-stall-worker': { type: 'string' },
+  'bench-frame-times': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   ...logFlags,
-  ...opsFlags,
   ...partnerFlags,
 } as const;
+
+export const RUN_HELP = HELP;
 
 export async function main(argv: string[]): Promise<number> {
   // `--queue URL [--record-root DIR]`: take the meetings from the fleet's queue (run-queue.ts).
@@ -73,102 +96,127 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (!values.input) throw new UserError('--input is required - e.g. --input file:samples/speech.wav (see `earshot run --help`)');
-
-  const input = parseSource(values.input, !values['no-pace']);
-  const channels = intFlag(values.channels ?? '1', '--channels', 1, 2);
-  const bitrate = intFlag(values.bitrate ?? '64000', '--bitrate', 6000, 510000);
-  const conceal = values.conceal ?? 'fade';
-  if (conceal !== 'silence' && conceal !== 'fade') throw new UserError(`--conceal "${conceal}" - use silence or fade`);
-  const realtimeThread = values['realtime-thread'] ?? 'worker';
-  if (realtimeThread !== 'worker' && realtimeThread !== 'main') throw new UserError(`--realtime-thread "${realtimeThread}" - use worker or main`);
-  const sched: SchedRequest = {};
-  if (values['rt-nice'] !== undefined) sched.nice = intFlag(values['rt-nice'], '--rt-nice', -20, 19);
-  if (values['rt-cpus'] !== undefined) sched.cpus = parseCpuList(values['rt-cpus']);
-  if (values['rt-policy'] !== undefined) {
-    const p = parsePolicy(values['rt-policy']);
-    if (!p) throw new UserError(`--rt-policy "${values['rt-policy']}" - use other, fifo[:PRIO] or rr[:PRIO] (PRIO 1-99)`);
-    Object.assign(sched, p);
-  }
-  const durationMs = values.duration ? parseDuration(values.duration, '--duration') : undefined;
-  const maxJitterMs = values['max-jitter'] ? parseDuration(values['max-jitter'], '--max-jitter') : MAX_JITTER_DEFAULT_MS;
-  const [minJitter, maxJitter] = MAX_JITTER_RANGE_MS;
-  if (maxJitterMs < minJitter || maxJitterMs > maxJitter) throw new UserError(`--max-jitter ${values['max-jitter']} - use ${minJitter}ms to ${maxJitter / 1000}s`);
-  validateOpsFlags(values);
-  const partnerSpecs = parsePartnerSpecs(values);
-
-  const logging: Logging = createLogging(loggingOptionsFrom(values));
-  const sinks: FrameSink[] = [];
-  let recorder: Recorder | undefined;
-  const events = new MeetingEvents(logging.logger);
-  try {
-    if (values.record) {
-      recorder = new Recorder({
-        dir: values.record,
-        channels,
-        wav: !!values.wav,
-        // The disk fell 30 s behind and frames were dropped from the files (never from capture).
-        onOverrun: events.report,
-      });
-      sinks.push(recorder);
-    }
-    const partners = createPartnerSinks(partnerSpecs, {
-      recordDir: values.record,
-      channels,
-      logger: moduleLogger(logging, 'partners'),
-      onEvent: events.report,
-    });
-    sinks.push(...partners);
-    if (process.env.EARSHOT_BENCH_FRAME_TIMES) sinks.push(new FrameTimesSink(process.env.EARSHOT_BENCH_FRAME_TIMES));
-    const { summary, exitCode, error } = await runMeeting({
-      input,
-      channels,
-      loop: { bitrate, conceal, maxJitterMs },
-      sched,
+  const log = loggingOptionsFrom(values);
+  const opts: MeetingOptions = {
+    input: values.input,
+    meetingId: values['meeting-id'] ?? (process.env.MEETING_ID || undefined),
+    record: values.record,
+    recordExisting: values['record-existing'] as RecordExisting | undefined,
+    wav: !!values.wav,
+    pace: !values['no-pace'],
+    duration: values.duration,
+    firstAudioTimeout: values['first-audio-timeout'],
+    channels: int(values.channels, '--channels', 1, 2) as 1 | 2 | undefined,
+    bitrate: int(values.bitrate, '--bitrate', 6000, 510000),
+    conceal: values.conceal as MeetingOptions['conceal'],
+    maxJitter: values['max-jitter'],
+    priority: {
+      nice: int(values['rt-nice'], '--rt-nice', -20, 19),
+      cpus: values['rt-cpus'],
+      policy: values['rt-policy'],
       strict: !!values['rt-strict'],
-      realtimeThread,
-      durationMs,
-      logging,
-      sinks,
-      events,
-      services: async (ctx) => {
-        const ops = await startOps(values, ctx, moduleLogger(logging, 'ops'));
-        return [() => ops.close()];
-      },
-      partnerStatus: () => partners.map((p) => p.status()),
-      recordDir: values.record,
-      recordingStats: recorder && (() => recorderStats(recorder!, !!values.wav)),
-    });
-    const diskError = recorder?.stats().error;
-    if (diskError) process.stderr.write(`earshot: recording incomplete: ${diskError} - free space or pick another --record directory\n`);
-    report(summary, values.record);
-    if (error) process.stderr.write(`earshot: ${error.message}\n`);
-    return exitCode;
-  } finally {
-    await logging.close();
-  }
+    },
+    realtimeThread: values['realtime-thread'] as MeetingOptions['realtimeThread'],
+    metrics: values.metrics,
+    heartbeat: values.heartbeat,
+    partnersRequired: values['partners-required'] as PartnersRequired | undefined,
+    partnerCloseTimeout: values['partner-close-timeout'],
+    partnerFlags: values,
+    log: { sink: log.sink ?? 'stdout', level: log.level },
+    test: {
+      stallMain: stall(values['test-stall-main'], '--test-stall-main'),
+      stallWorker: stall(values['test-stall-worker'], '--test-stall-worker'),
+      frameTimesFile: values['bench-frame-times'],
+      logChatter: log.chatter,
+    },
+  };
+  const meeting = await startMeeting(opts);
+  const signals = onSignals(meeting);
+  const summary = await meeting.finished;
+  signals.remove();
+  report(summary, meeting);
+  return exitStatus(summary);
 }
 
-function intFlag(text: string, flag: string, min: number, max: number): number {
+function int(text: string | undefined, flag: string, min: number, max: number): number | undefined {
+  if (text === undefined) return undefined;
   const n = Number(text);
   if (!Number.isInteger(n) || n < min || n > max) throw new UserError(`${flag} "${text}" - use a whole number from ${min} to ${max}`);
   return n;
 }
 
-function recorderStats(r: Recorder, wav: boolean): { files: string[]; framesDropped: number } {
-  const files = [RECORDING_FILES.opus, ...(wav ? [RECORDING_FILES.wav] : []), RECORDING_FILES.events];
-  return { files, framesDropped: r.stats().framesDropped };
+function stall(text: string | undefined, flag: string): { atMs: number; ms: number } | undefined {
+  if (text === undefined) return undefined;
+  const m = /^(\d+):(\d+)$/.exec(text);
+  if (!m) throw new UserError(`${flag} "${text}" - use AT_MS:DURATION_MS, e.g. 2000:500`);
+  return { atMs: Number(m[1]), ms: Number(m[2]) };
 }
 
-/** The human summary on stdout: where the files are and what happened. */
-function report(summary: import('../run/summary').RunSummary, dir: string | undefined): void {
-  const audio = summary.threads.find((t) => t.role === 'audio' || t.role === 'main+audio');
-  const lines = [
-    `earshot: ${summary.durationSec.toFixed(2)} s recorded, ${summary.frames} frames`,
-    `  deadline misses ${summary.deadlineMisses}, dropouts ${summary.dropouts}, concealed ${summary.concealedSamples} samples, late audio dropped ${summary.lateAudioDroppedSamples} samples, egress overruns ${summary.egressOverruns}`,
-    `  our lateness ms p50 ${summary.latenessMs.p50} p99 ${summary.latenessMs.p99} p99.9 ${summary.latenessMs.p999} max ${summary.latenessMs.max}`,
-    `  source jitter ms p50 ${summary.sourceJitterMs.p50} p99 ${summary.sourceJitterMs.p99} max ${summary.sourceJitterMs.max}; jitter buffer added ms p99 ${summary.addedLatencyMs.p99} max ${summary.addedLatencyMs.max}`,
-    audio ? `  audio thread tid ${audio.tid}: nice ${audio.nice}, policy ${audio.policy}, cpus ${audio.cpus}` : '',
-    dir ? `  files in ${dir}: ${[...(summary.recording?.files ?? []), 'summary.json'].join(', ')}` : '',
-  ];
-  process.stdout.write(lines.filter(Boolean).join('\n') + '\n');
+/**
+ * The first signal stops the meeting in order; the second finishes the essentials (the recording
+ * and the summary are final within about a second of the first) and drops the partners. An
+ * exception that escapes (a bug) still finalises the recording before the process exits 70.
+ */
+function onSignals(meeting: Meeting): { remove(): void } {
+  let count = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    count++;
+    if (count === 1) {
+      process.stderr.write(`earshot: ${signal}: finishing the recording and the summary; partners get up to their close timeout (signal again to drop them)\n`);
+      void meeting.stop();
+    } else {
+      process.stderr.write(`earshot: ${signal} again: dropping the partners\n`);
+      void meeting.stop({ now: true });
+    }
+  };
+  const onCrash = (err: Error) => {
+    process.stderr.write(`earshot: internal error: ${err?.stack ?? String(err)}\n`);
+    process.exitCode = 70;
+    setTimeout(() => process.exit(70), 3000).unref();
+    void meeting.stop({ now: true }).then(() => process.exit(70));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.on('uncaughtException', onCrash);
+  return {
+    remove() {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      process.off('uncaughtException', onCrash);
+    },
+  };
+}
+
+/** The policy in the help text. */
+export function exitStatus(s: RunSummary): number {
+  if (s.outcome === 'failed' || s.recording?.error) return 1;
+  return s.ok ? 0 : 3;
+}
+
+/** The human report, on stderr: what happened, where the files are, and what went wrong, last. */
+function report(s: RunSummary, meeting: Meeting): void {
+  const out: string[] = [];
+  if (s.frames > 0 || s.outcome !== 'failed') {
+    const where = s.recording ? `recorded in ${s.recording.dir}` : 'not recorded (no --record)';
+    out.push(`earshot: meeting ${s.meetingId}: ${s.durationSec.toFixed(2)} s of audio, ${s.frames} frames, ${where}; ended: ${s.outcome.replace('_', ' ')}`);
+    out.push(
+      `  deadline misses ${s.deadlineMisses}, dropouts ${s.dropouts}, concealed ${s.concealedSamples} samples, late audio dropped ${s.lateAudioDroppedSamples} samples, egress overruns ${s.egressOverruns}`,
+    );
+    out.push(`  our lateness ms p50 ${s.latenessMs.p50} p99 ${s.latenessMs.p99} p99.9 ${s.latenessMs.p999} max ${s.latenessMs.max}`);
+    out.push(
+      `  source jitter ms p50 ${s.sourceJitterMs.p50} p99 ${s.sourceJitterMs.p99} max ${s.sourceJitterMs.max}; jitter buffer added ms p99 ${s.addedLatencyMs.p99} max ${s.addedLatencyMs.max}`,
+    );
+    const audio = s.threads.find((t) => t.role === 'audio' || t.role === 'main+audio');
+    if (audio) out.push(`  audio thread tid ${audio.tid}: nice ${audio.nice}, policy ${audio.policy}, cpus ${audio.cpus}`);
+    if (s.recording) out.push(`  files: ${s.recording.files.join(', ')}`);
+    for (const p of s.partners) {
+      out.push(p.outcome.delivered ? `  partner ${p.name}: delivered, ${p.audioSecSent.toFixed(2)} s sent, gaps ${p.gapsMs} ms` : `  partner ${p.name}: NEVER DELIVERED`);
+    }
+  }
+  // The lines that need action come last, one each.
+  for (const p of s.partners) if (!p.outcome.delivered) out.push(`earshot: ${p.outcome.reason ?? `partner ${p.name} never delivered - check its URL, key and status`}`);
+  if (s.recording?.error) out.push(`earshot: recording incomplete: ${s.recording.error} - free space or pick another --record directory`);
+  if (s.error) out.push(`earshot: ${s.error.message}`);
+  if (meeting.summaryError) out.push(`earshot: ${meeting.summaryError}; the summary follows:\n${JSON.stringify(s)}`);
+  process.stderr.write(out.join('\n') + '\n');
 }

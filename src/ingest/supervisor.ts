@@ -4,11 +4,16 @@
  * mid-meeting it is restarted with backoff (a seekable source resumes at the
  * current timeline position, so the missing time is a marked gap rather than
  * shifted audio). Repeated quick failures end the run with a clear error.
+ * Stopping is bounded: SIGTERM, then SIGKILL after a grace period (an ffmpeg
+ * stuck in open(2) or on a dead network ignores SIGTERM). Everything ffmpeg
+ * says passes through the input's redaction before it is logged or reported.
  */
+import { Readable } from 'node:stream';
 import ffmpeg from 'fluent-ffmpeg';
 import type { Logger } from 'pino';
-import { UserError } from '../util/duration';
-import { ffmpegPath } from './ffmpeg-path';
+import { EarshotError } from '../errors';
+import { Secrets, scrubString } from '../logging/redact';
+import type { FfmpegBinary } from './ffmpeg-path';
 import { inputArgs, type SourceSpec } from './spec';
 
 /** A run shorter than this counts as a quick failure. */
@@ -17,6 +22,8 @@ const QUICK_MS = 5000;
 const MAX_QUICK_FAILURES = 5;
 const BACKOFF_BASE_MS = 250;
 const BACKOFF_MAX_MS = 4000;
+/** How long ffmpeg has to exit after SIGTERM before it gets SIGKILL. */
+export const KILL_GRACE_MS = 2000;
 
 export interface IngestHooks {
   /** Where a restarted seekable source should resume (seconds into the source). */
@@ -26,7 +33,7 @@ export interface IngestHooks {
   onStart?(pid: number): void;
   /** The source ended normally (end of file or stream). */
   onEnd(): void;
-  onFatal(err: UserError): void;
+  onFatal(err: EarshotError): void;
 }
 
 export class IngestSupervisor {
@@ -35,24 +42,33 @@ export class IngestSupervisor {
   private quickFailures = 0;
   private startedAt = 0;
   private timer: NodeJS.Timeout | undefined;
+  private readonly secrets = new Secrets();
+  private exitedAll!: () => void;
+  /** Resolves once no ffmpeg of ours is running any more (after stop()). */
+  readonly gone = new Promise<void>((resolve) => (this.exitedAll = resolve));
   restarts = 0;
   running = false;
+  /** What ffmpeg last said when it failed (redacted), for the meeting's error line. */
+  lastFailure?: string;
 
   constructor(
     private readonly spec: SourceSpec,
     private readonly fifo: string,
     private readonly channels: number,
+    private readonly bin: FfmpegBinary,
     private readonly log: Logger,
     private readonly hooks: IngestHooks,
-  ) {}
+  ) {
+    for (const s of spec.secrets) this.secrets.add(s);
+  }
 
   start(offsetSec = 0): void {
-    const { input, options } = inputArgs(this.spec, this.channels, offsetSec);
-    const bin = ffmpegPath();
+    const { input, options, stdin } = inputArgs(this.spec, this.channels, offsetSec);
+    const bin = this.bin;
     this.startedAt = Date.now();
     const cmd = ffmpeg()
       .setFfmpegPath(bin.path)
-      .input(input)
+      .input(stdin === undefined ? input : Readable.from([stdin]))
       .inputOptions(options)
       .noVideo()
       .audioChannels(this.channels)
@@ -66,29 +82,37 @@ export class IngestSupervisor {
       .on('start', (line: string) => {
         this.running = true;
         this.log.info({ ffmpeg: bin.origin, offsetSec }, 'ingest started');
-        this.log.debug({ cmd: line }, 'ffmpeg command');
+        this.log.debug({ cmd: this.scrub(line) }, 'ffmpeg command');
         if (this.pid) this.hooks.onStart?.(this.pid);
       })
       .on('end', () => this.exited(undefined))
-      .on('error', (err: Error, _out: string | null, stderr: string | null) => this.exited(lastLine(stderr) || err.message));
+      .on('error', (err: Error, _out: string | null, stderr: string | null) => this.exited(this.scrub(lastLine(stderr) || err.message)));
     this.command = cmd;
     cmd.run();
+  }
+
+  private scrub(text: string): string {
+    return scrubString(text, this.secrets);
   }
 
   private exited(failure: string | undefined): void {
     this.running = false;
     this.command = undefined;
-    if (this.stopping) return;
+    if (this.stopping) return this.exitedAll();
     if (failure === undefined) {
       this.log.info('ingest source ended');
       this.hooks.onEnd();
       return;
     }
+    this.lastFailure = failure;
     const quick = Date.now() - this.startedAt < QUICK_MS;
     this.quickFailures = quick ? this.quickFailures + 1 : 1;
     if (this.quickFailures >= MAX_QUICK_FAILURES) {
       this.hooks.onFatal(
-        new UserError(`ingest failed ${this.quickFailures} times in a row (last: ${failure}) - check --input and that ffmpeg can read it`),
+        new EarshotError(`ingest failed ${this.quickFailures} times in a row (last: ${failure}) - check --input and that ffmpeg can read it`, {
+          code: 'ERR_INGEST',
+          retryable: true,
+        }),
       );
       return;
     }
@@ -105,10 +129,21 @@ export class IngestSupervisor {
     return (this.command as unknown as { ffmpegProc?: { pid?: number } } | undefined)?.ffmpegProc?.pid;
   }
 
-  stop(): void {
+  /** SIGTERM now, SIGKILL if ffmpeg is still there after `graceMs`; `gone` resolves when it is. */
+  stop(graceMs = KILL_GRACE_MS): void {
+    if (this.stopping) return;
     this.stopping = true;
     clearTimeout(this.timer);
-    this.command?.kill('SIGTERM');
+    const cmd = this.command;
+    if (!cmd) return this.exitedAll();
+    cmd.kill('SIGTERM');
+    const killer = setTimeout(() => {
+      if (!this.command) return;
+      this.log.warn({ pid: this.pid, graceMs }, 'ffmpeg ignored SIGTERM: killing it');
+      cmd.kill('SIGKILL');
+    }, graceMs);
+    killer.unref();
+    void this.gone.then(() => clearTimeout(killer));
   }
 }
 

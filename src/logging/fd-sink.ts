@@ -4,9 +4,8 @@
  * TTY or pty drained at serial-console speed) holds one pool thread, never the
  * event loop; one batch in flight at a time keeps that to a single thread.
  */
-import { close, mkdirSync, openSync, write } from 'node:fs';
-import { dirname } from 'node:path';
-import { UserError } from '../util/duration';
+import { close, openSync, write } from 'node:fs';
+import { UserError } from '../errors';
 import { BoundedSink } from './sink';
 
 /** How long to wait before retrying a non-blocking fd that said EAGAIN. */
@@ -28,12 +27,15 @@ export class FdSink extends BoundedSink {
 
   static openFile(path: string, maxBufferBytes?: number): FdSink {
     let fd: number;
+    // No parent folders made here: a typo in the path must fail the start, not log into a new tree.
+    // (A log inside the recording folder works: the meeting makes that folder first.)
     try {
-      mkdirSync(dirname(path), { recursive: true }); // a log beside a recording folder that does not exist yet
       fd = openSync(path, 'a');
     } catch (err) {
       throw new UserError(
-        `--log-sink file:${path} cannot be opened (${(err as NodeJS.ErrnoException).code}) - pick a writable path or another sink`,
+        `--log-sink file:${path} cannot be opened (${(err as NodeJS.ErrnoException).code}) - pick a writable path in an existing folder, or another sink`,
+        2,
+        'ERR_SERVICE',
       );
     }
     return new FdSink(`file:${path}`, fd, maxBufferBytes, true);

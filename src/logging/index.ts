@@ -6,17 +6,16 @@
  * once it recovers) instead of stalling a thread or growing memory.
  */
 import pino, { type Logger } from 'pino';
-import type { LogStats } from '../run/context';
-import { UserError } from '../util/duration';
+import { UserError } from '../errors';
 import { ConsoleSyncSink } from './console-sync';
 import { FdSink } from './fd-sink';
 import { levelFor, parseLevelSpec, type LevelSpec, type ModuleName } from './levels';
-import { CENSOR, REDACT_PATHS, scrubObject, scrubString } from './redact';
-import { NullSink, type LogSink } from './sink';
+import { CENSOR, REDACT_PATHS, scrubObject, scrubString, type Secrets } from './redact';
+import { NullSink, type LogSink, type LogStats } from './sink';
 import { SocketSink } from './socket-sink';
 
 export type { ModuleName } from './levels';
-export type { LogSink, SinkCounts } from './sink';
+export type { LogSink, LogStats, SinkCounts } from './sink';
 
 export interface Logging {
   logger: Logger;
@@ -35,6 +34,10 @@ export interface LoggingOptions {
   chatter?: number;
   /** How often the "records dropped" warning may repeat (default 5 s). */
   dropWarnIntervalMs?: number;
+  /** Stamped on every record (`meetingId`). */
+  meetingId?: string;
+  /** Known secrets (a meeting's input credentials), masked in every record. */
+  secrets?: Secrets;
 }
 
 /** parseArgs options for the logging flags; spread them into a command's options. */
@@ -90,13 +93,13 @@ export function createLogging(opts: LoggingOptions = {}): Logging {
   const logger = pino(
     {
       level: spec.base,
-      base: { pid: process.pid },
+      base: { pid: process.pid, ...(opts.meetingId && { meetingId: opts.meetingId }) },
       redact: { paths: REDACT_PATHS, censor: CENSOR },
-      formatters: { log: (obj) => scrubObject(obj) },
+      formatters: { log: (obj) => scrubObject(obj, 2, opts.secrets) },
       hooks: {
         logMethod(args, method) {
           for (let i = 0; i < args.length; i++) {
-            if (typeof args[i] === 'string') (args as unknown[])[i] = scrubString(args[i] as string);
+            if (typeof args[i] === 'string') (args as unknown[])[i] = scrubString(args[i] as string, opts.secrets);
           }
           return method.apply(this, args as Parameters<typeof method>);
         },

@@ -4,6 +4,13 @@
  * and counts, when the queue already holds `maxBufferBytes`), and the bytes
  * move to the kernel off the caller's turn of the event loop.
  */
+/** What a meeting's log sink did: records written and dropped (summary, metrics). */
+export interface LogStats {
+  sink: string;
+  written: number;
+  dropped: number;
+}
+
 export interface SinkCounts {
   /** Records handed to the kernel (file, tty, socket). */
   written: number;

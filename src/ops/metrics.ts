@@ -9,10 +9,11 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Counter, Gauge, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { UserError } from '../errors';
 import type { Histogram, RtStats } from '../realtime/stats';
 import type { RunContext } from '../run/context';
-import { UserError } from '../util/duration';
+import { VERSION } from '../run/version';
 import { takeSnapshot, type Snapshot } from './snapshot';
 
 export interface MetricsServer {
@@ -35,7 +36,11 @@ export function parseListenAddress(addr: string, flag = '--metrics'): { host: st
   return { host: m[1] ?? (m[2] || '127.0.0.1'), port };
 }
 
-export async function startMetrics(addr: string, ctx: RunContext): Promise<MetricsServer> {
+/** Summary quantiles of the main thread's event-loop delay. */
+const LOOP_DELAY_QUANTILES = [0.5, 0.9, 0.99];
+
+/** Listens on `addr` (failing with one UserError line); `onError` hears of faults once it is up. */
+export async function startMetrics(addr: string, ctx: RunContext, onError: (err: Error) => void = () => {}): Promise<MetricsServer> {
   const { host, port } = parseListenAddress(addr);
   const registry = buildRegistry(ctx);
   const server = createServer((req, res) => {
@@ -48,11 +53,20 @@ export async function startMetrics(addr: string, ctx: RunContext): Promise<Metri
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
-      const why = err.code === 'EADDRINUSE' ? 'the address is in use - choose another port' : err.code === 'EACCES' ? 'permission denied - use a port above 1023' : err.message;
-      reject(new UserError(`--metrics ${addr}: cannot listen (${why})`));
+      const why =
+        err.code === 'EADDRINUSE'
+          ? 'the address is in use - choose another port'
+          : err.code === 'EACCES'
+            ? 'permission denied - use a port above 1023'
+            : err.code === 'EADDRNOTAVAIL'
+              ? `${host} is not an address of this host - use 127.0.0.1, 0.0.0.0 or one of its addresses`
+              : err.message;
+      reject(new UserError(`--metrics ${addr}: cannot listen (${why})`, 2, 'ERR_SERVICE'));
     });
     server.listen(port, host, () => resolve());
   });
+  // From now on a fault here (EMFILE on accept...) is the metrics' own, never the meeting's.
+  server.on('error', onError);
   server.unref();
   const a = server.address() as AddressInfo;
   const shown = a.family === 'IPv6' ? `[${a.address}]` : a.address;
@@ -76,8 +90,20 @@ async function route(req: IncomingMessage, res: ServerResponse, ctx: RunContext,
     const body = await registry.scrape();
     res.writeHead(200, { 'content-type': registry.contentType }).end(req.method === 'HEAD' ? undefined : body);
   } else if (path === '/healthz') {
-    const ok = ctx.healthy();
-    res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ok: audio is flowing\n' : 'stalled: no frame published within the stall window\n');
+    // Degraded (the disk or a partner is down) is still alive: the audio flows, restarting would lose the meeting.
+    const h = ctx.health();
+    const alive = h.status === 'ok' || h.status === 'degraded';
+    const why =
+      h.status === 'ok'
+        ? 'audio is flowing'
+        : h.status === 'degraded'
+          ? h.problems.join('; ')
+          : h.status === 'stalled'
+            ? 'no frame published within the stall window'
+            : h.status === 'starting'
+              ? 'no audio yet'
+              : 'the meeting has ended';
+    res.writeHead(alive ? 200 : 503, { 'content-type': 'text/plain' }).end(`${h.status}: ${why}\n`);
   } else if (path === '/readyz') {
     const ok = ctx.ready();
     res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ready: ingest is delivering audio\n' : 'not ready: ingest has not delivered audio yet\n');
@@ -125,7 +151,7 @@ export function buildRegistry(ctx: RunContext): ScrapeRegistry {
   mirrorCounter('earshot_deadline_misses_total', 'Frames our audio thread handled more than a frame period late (deadline_misses_total).', (s) => s.deadlineMisses);
   mirrorCounter('earshot_concealed_samples_total', 'Samples filled by concealment (webrtc-stats concealedSamples).', (s) => s.concealedSamples);
   mirrorCounter('earshot_concealment_events_total', 'Runs of concealed samples (webrtc-stats concealmentEvents).', (s) => s.concealmentEvents);
-  mirrorCounter('earshot_total_samples_duration_seconds', 'Audio produced on the meeting timeline (webrtc-stats totalSamplesDuration).', (s) => s.totalSamplesDuration);
+  mirrorCounter('earshot_samples_duration_seconds_total', 'Audio produced on the meeting timeline (webrtc-stats totalSamplesDuration).', (s) => s.totalSamplesDuration);
   mirrorCounter('earshot_dropouts_total', 'Input gaps the worker concealed.', (s) => s.dropouts);
   mirrorCounter('earshot_egress_overruns_total', 'Frames the worker could not publish because the ring was full.', (s) => s.egressOverruns);
   mirrorCounter('earshot_late_audio_dropped_samples_total', 'Samples of late audio dropped because concealment had already filled their time (late_audio_dropped).', (s) => s.lateAudioDroppedSamples);
@@ -138,6 +164,7 @@ export function buildRegistry(ctx: RunContext): ScrapeRegistry {
   gauge('earshot_ring_slots', 'Capacity of the frame ring.', (s) => s.ringSlots);
   gauge('earshot_healthy', '1 while frames are being published, 0 once audio has stalled.', (s) => Number(s.healthy));
   gauge('earshot_ready', '1 once ingest has delivered audio.', (s) => Number(s.ready));
+  gauge('earshot_degraded_components', 'Best-effort components that are down (the recorder after a disk error, a failed partner, a failed sink).', (s) => s.problems);
   new Counter({
     name: 'earshot_events_total',
     help: 'Meeting events by kind (as written to events.jsonl).',
@@ -188,20 +215,21 @@ export function buildRegistry(ctx: RunContext): ScrapeRegistry {
   logCounter('earshot_log_records_written_total', 'Log records handed to the sink.', (s) => s.log.written);
   logCounter('earshot_log_records_dropped_total', 'Log records dropped because the sink was slower than the producer (log_records_dropped_total).', (s) => s.log.dropped);
 
-  // ---- main thread and process heartbeat ----
-  const loopDelay = new Gauge({
-    name: 'earshot_event_loop_delay_seconds',
-    help: 'Main-thread event-loop delay since the start of the run.',
-    labelNames: ['stat'],
-    registers,
-    collect() {
-      const d = now().eventLoopDelayMs;
-      for (const stat of ['p50', 'p99', 'max', 'mean'] as const) this.set({ stat }, d[stat] / 1000);
-    },
-  });
-  void loopDelay;
-  gauge('earshot_process_open_fds', 'Open file descriptors of this process.', (s) => s.openFds);
-  gauge('earshot_process_resident_memory_bytes', 'Resident set size of this process.', (s) => s.rssBytes);
+  // ---- main thread, process, build ----
+  registry.registerMetric(loopDelaySummary(ctx));
+  // The standard process_* and nodejs_* metrics, under their standard names, for standard dashboards.
+  collectDefaultMetrics({ register: registry });
+  // Three of prom-client's defaults are gauges named *_total, which promtool flags; their
+  // by-type siblings (nodejs_active_handles...) carry the same counts.
+  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) registry.removeSingleMetric(name);
+  new Gauge({ name: 'earshot_build_info', help: 'earshot version and Node.js version (value 1).', labelNames: ['version', 'nodejs'], registers }).set(
+    { version: VERSION, nodejs: process.versions.node },
+    1,
+  );
+  new Gauge({ name: 'earshot_meeting_info', help: 'The meeting this process serves (value 1).', labelNames: ['meeting_id'], registers }).set(
+    { meeting_id: ctx.meetingId },
+    1,
+  );
   gauge('earshot_uptime_seconds', 'Seconds since the run started.', (s) => s.uptimeSec);
 
   // Per-thread: the kernel's word on each thread, so a stuck, demoted or
@@ -267,6 +295,36 @@ export function buildRegistry(ctx: RunContext): ScrapeRegistry {
       return scraping;
     },
   };
+}
+
+/**
+ * The main thread's event-loop delay (perf_hooks' histogram, since the meeting started running)
+ * as a Prometheus summary: quantiles, _sum and _count.
+ */
+function loopDelaySummary(ctx: RunContext) {
+  const name = 'earshot_event_loop_delay_seconds';
+  const help = 'Main-thread event-loop delay since the meeting started running (perf_hooks monitorEventLoopDelay, 10 ms resolution).';
+  return {
+    name,
+    help,
+    type: 'summary',
+    get() {
+      const h = ctx.eventLoopDelay;
+      const count = h.count;
+      const s = (ns: number) => (count > 0 && Number.isFinite(ns) ? ns / 1e9 : 0);
+      return {
+        name,
+        help,
+        type: 'summary',
+        aggregator: 'sum',
+        values: [
+          ...LOOP_DELAY_QUANTILES.map((q) => ({ labels: { quantile: q }, value: s(h.percentile(q * 100)) })),
+          { metricName: `${name}_sum`, labels: {}, value: s(h.mean) * count },
+          { metricName: `${name}_count`, labels: {}, value: count },
+        ],
+      };
+    },
+  } as never;
 }
 
 /** USER_HZ: /proc reports CPU times in these ticks; 100 on every Linux ABI Node supports. */

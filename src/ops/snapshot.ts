@@ -36,6 +36,8 @@ export interface Snapshot {
   events: Record<string, number>;
   healthy: boolean;
   ready: boolean;
+  /** Best-effort components that are down (health problems). */
+  problems: number;
 }
 
 export function takeSnapshot(ctx: RunContext): Snapshot {
@@ -71,6 +73,7 @@ export function takeSnapshot(ctx: RunContext): Snapshot {
     events: { ...ctx.eventCounts() } as Record<string, number>,
     healthy: ctx.healthy(),
     ready: ctx.ready(),
+    problems: ctx.health().problems.length,
   };
 }
 

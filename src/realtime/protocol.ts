@@ -25,6 +25,8 @@ export interface WorkerInit {
   inputPath: string;
   /** Stop after this many frames (--duration); 0 for no limit. */
   maxFrames: number;
+  /** Test hook (passed in by the control plane, never read from the environment): busy-loop once, `ms` long, at frame `atFrame`. */
+  testStall?: { atFrame: number; ms: number };
 }
 
 export type WorkerMessage =

@@ -36,7 +36,7 @@ function main(): void {
   post({ type: 'ready', thread: sched.thread, refused: sched.refused });
   const { pollIn } = native();
   const ingest = new IngestExit(control);
-  const stall = testStall();
+  const stall = init.testStall && { ...init.testStall, done: false };
   const meter = new PollWakeMeter(); // on this thread: it reads this thread's run-queue delay
   let wait = 20;
 
@@ -69,12 +69,6 @@ function main(): void {
   ingest.close();
   input.close();
   post({ type: 'done', frames: loop.frames });
-}
-
-/** Test hook: EARSHOT_TEST_STALL_WORKER_MS=AT_MS:DUR_MS busy-loops the worker once, DUR ms, at timeline AT ms. */
-function testStall(): { atFrame: number; ms: number; done: boolean } | undefined {
-  const m = /^(\d+):(\d+)$/.exec(process.env.EARSHOT_TEST_STALL_WORKER_MS ?? '');
-  return m ? { atFrame: Math.floor(Number(m[1]) / 20), ms: Number(m[2]), done: false } : undefined;
 }
 
 function busyWait(ms: number): void {

@@ -9,7 +9,7 @@ import { Worker } from 'node:worker_threads';
 import type { ThreadStat } from '../ops/proc';
 import { runOnMainThread } from '../realtime/main-thread';
 import { Control, type WorkerInit, type WorkerMessage } from '../realtime/protocol';
-import { UserError } from '../util/duration';
+import { EarshotError, UserError } from '../errors';
 
 export interface AudioThread {
   /** The worker as the kernel reports it after scheduling; undefined on the main thread. */
@@ -24,7 +24,7 @@ export interface AudioThread {
   /** A new ingest process writes the pipe: the worker watches it for a clean exit itself. */
   ingestStarted(pid: number): void;
   /** Why it stopped, if it failed. */
-  failure(): UserError | undefined;
+  failure(): EarshotError | undefined;
 }
 
 export async function startAudioThread(init: WorkerInit, where: 'worker' | 'main'): Promise<AudioThread> {
@@ -35,18 +35,21 @@ export async function startAudioThread(init: WorkerInit, where: 'worker' | 'main
   }
   const control = new Int32Array(init.control);
   const worker = new Worker(join(__dirname, '..', 'realtime', 'worker.js'), { workerData: init, name: 'earshot-audio' });
-  let failure: UserError | undefined;
+  let failure: EarshotError | undefined;
   const done = new Promise<void>((resolve) => {
     worker.on('message', (m: WorkerMessage) => m.type === 'done' && resolve());
     worker.on('exit', () => resolve());
   });
   const ready = await new Promise<Extract<WorkerMessage, { type: 'ready' }>>((resolve, reject) => {
-    const fail = (message: string) => {
-      failure = new UserError(message);
+    const fail = (err: EarshotError) => {
+      failure = err;
       reject(failure);
     };
-    worker.on('message', (m: WorkerMessage) => (m.type === 'ready' ? resolve(m) : m.type === 'fatal' && fail(m.message)));
-    worker.on('error', (err) => fail(`audio worker failed: ${err.message}`));
+    // The worker's one expected refusal is --rt-strict's: the user's to fix. Anything else is ours.
+    const fatal = (message: string) =>
+      message.startsWith('priority refused') ? new UserError(message, 2, 'ERR_PRIORITY') : new EarshotError(`audio worker failed: ${message}`, { code: 'ERR_AUDIO' });
+    worker.on('message', (m: WorkerMessage) => (m.type === 'ready' ? resolve(m) : m.type === 'fatal' && fail(fatal(m.message))));
+    worker.on('error', (err) => fail(new EarshotError(`audio worker failed: ${err.message}`, { code: 'ERR_AUDIO' })));
   }).catch(async (err: unknown) => {
     await worker.terminate();
     throw err;

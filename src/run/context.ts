@@ -4,19 +4,18 @@
  */
 import type { IntervalHistogram } from 'node:perf_hooks';
 import type { EventKind } from '../events';
+import type { LogStats } from '../logging/sink';
 import type { RtStats } from '../realtime/stats';
+import type { Health } from './health';
 
 /** Owned by the partners (src/partners/status.ts). */
 export type { PartnerStatus } from '../partners/status';
 import type { PartnerStatus } from '../partners/status';
 
-export interface LogStats {
-  sink: string;
-  written: number;
-  dropped: number;
-}
+export type { LogStats };
 
 export interface RunContext {
+  readonly meetingId: string;
   /** Wall-clock start of the run (ms since epoch). */
   readonly startedAt: number;
   readonly stats: RtStats;
@@ -26,11 +25,13 @@ export interface RunContext {
   threadRoles(): Map<number, string>;
   partners(): PartnerStatus[];
   log(): LogStats;
-  /** Main-thread event-loop delay (perf_hooks.monitorEventLoopDelay, enabled). */
+  /** Main-thread event-loop delay since the meeting started running (perf_hooks.monitorEventLoopDelay, enabled). */
   readonly eventLoopDelay: IntervalHistogram;
   eventCounts(): Partial<Record<EventKind, number>>;
   /** True once ingest has started delivering audio. */
   ready(): boolean;
   /** True while frames are being published (the last within the stall window). */
   healthy(): boolean;
+  /** The whole picture: status and the components that are down. */
+  health(): Health;
 }

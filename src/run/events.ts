@@ -1,26 +1,49 @@
 /**
  * The one path every meeting event takes, wherever it was found (frame flags,
- * ingest restarts, partner gaps, disk overruns): counted for metrics, logged,
- * and handed to the sinks that record events (events.jsonl).
+ * ingest restarts, partner gaps, disk errors): stamped with the meeting id and
+ * its wall-clock time, scrubbed of the input's credentials, counted for
+ * metrics, logged, written to events.jsonl and handed to the library's
+ * listeners.
  */
 import type { Logger } from 'pino';
 import type { EventKind, MeetingEvent } from '../events';
-import type { FrameSink } from '../sinks/sink';
+import { scrubObject, type Secrets } from '../logging/redact';
 
 export class MeetingEvents {
   readonly counts: Partial<Record<EventKind, number>> = {};
-  private readonly sinks: FrameSink[] = [];
+  private readonly listeners: Array<(e: MeetingEvent) => void> = [];
 
-  constructor(private readonly log: Logger) {}
+  constructor(
+    private readonly meetingId: string,
+    private readonly log: Logger,
+    private readonly secrets: Secrets,
+    /** Wall-clock ms of timeline second 0, once known and when the timeline runs at wall-clock speed. */
+    private readonly origin: () => number | undefined,
+  ) {}
 
-  /** Sinks whose `event()` receives every event from now on. */
-  recordTo(sinks: FrameSink[]): void {
-    this.sinks.push(...sinks.filter((s) => s.event));
+  /** `fn` receives every event from now on (events.jsonl, the library handle). */
+  onEvent(fn: (e: MeetingEvent) => void): void {
+    this.listeners.push(fn);
   }
 
-  report = (e: MeetingEvent): void => {
+  report = (event: MeetingEvent): void => {
+    const origin = this.origin();
+    const e: MeetingEvent = scrubObject(
+      {
+        meetingId: this.meetingId,
+        t: event.t,
+        ...(origin !== undefined && { at: new Date(origin + event.t * 1000).toISOString() }),
+        kind: event.kind,
+        durationMs: event.durationMs,
+        frames: event.frames,
+        ...(event.detail && { detail: event.detail }),
+      },
+      3,
+      this.secrets,
+    );
     this.counts[e.kind] = (this.counts[e.kind] ?? 0) + 1;
-    this.log.warn({ event: e }, `${e.kind} at ${e.t.toFixed(2)} s (${e.durationMs} ms)`);
-    for (const s of this.sinks) s.event!(e);
+    const level = e.kind === 'disk_error' || e.kind === 'component_error' ? 'error' : 'warn';
+    this.log[level]({ event: e }, `${e.kind} at ${e.t.toFixed(2)} s (${e.durationMs} ms)`);
+    for (const fn of this.listeners) fn(e);
   };
 }

@@ -1,38 +1,34 @@
 /**
- * `earshot run`'s control plane (main thread): starts the audio worker and
- * ingest, drains the ring into the sinks, turns frame flags into events, and
- * stops everything in order - ingest, worker, ring drained, files finalised,
- * summary written. Nothing here can make the audio worker wait.
+ * The audio side of one meeting, as the control plane (main thread) drives it:
+ * the ring and counters shared with the audio thread, the ingest pipe and its
+ * ffmpeg supervisor, and the drain loop that hands every frame to the fan-out
+ * and turns frame flags into events. Nothing here can make the audio worker
+ * wait, and nothing here touches the process (no signals, no environment).
  */
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { IngestFifo } from '../ingest/fifo';
+import { findFfmpeg } from '../ingest/ffmpeg-path';
 import { IngestSupervisor } from '../ingest/supervisor';
 import type { SourceSpec } from '../ingest/spec';
-import { moduleLogger, type Logging } from '../logging';
+import { EarshotError } from '../errors';
+import type { MeetingEvent } from '../events';
+import type { Logger } from 'pino';
 import { native } from '../native';
-import { readThread } from '../ops/proc';
 import type { AudioLoopOptions } from '../realtime/audio-loop';
 import { FRAME_MS, frameTime, SAMPLE_RATE, type Frame } from '../realtime/frame';
 import { Control, type WorkerInit } from '../realtime/protocol';
 import { FrameRing } from '../realtime/ring';
 import type { SchedRequest } from '../realtime/sched';
 import { Stat, RtStats } from '../realtime/stats';
-import type { FrameSink } from '../sinks/sink';
-import { UserError } from '../util/duration';
-import type { PartnerStatus, RunContext } from './context';
 import { startAudioThread, type AudioThread } from './audio-thread';
-import type { MeetingEvents } from './events';
 import { GapDetector } from './gaps';
-import { buildSummary, threadSummary, type RunSummary, type ThreadSummary } from './summary';
+import { threadSummary, type AudioEnd, type ThreadSummary } from './summary';
 
 /** 10.24 s of frames: the main thread may stall this long before the worker drops any. */
 const RING_SLOTS = 512;
-/** /healthz turns unhealthy when no real input has been framed for this long (concealment does not count). */
+/** The audio side is "stalled" when no real input has been framed for this long (concealment does not count). */
 const STALL_MS = 1000;
 
-export interface RunOptions {
+export interface PipelineOptions {
   input: SourceSpec;
   channels: number;
   loop: Omit<AudioLoopOptions, 'channels' | 'paced'>;
@@ -40,181 +36,178 @@ export interface RunOptions {
   strict: boolean;
   realtimeThread: 'worker' | 'main';
   durationMs?: number;
-  logging: Logging;
-  /** Sinks made by the caller (recorder, partners...), fed every frame. */
-  sinks: FrameSink[];
-  /** Where every event goes; the caller's own sinks may report into it too (partner gaps, disk overruns). */
-  events: MeetingEvents;
-  /** Extra control-plane services (metrics, heartbeat), started once the context exists. */
-  services?: (ctx: RunContext) => Promise<Array<() => Promise<void> | void>>;
-  partnerStatus?: () => PartnerStatus[];
-  /** Writes summary.json here when set. */
-  recordDir?: string;
-  recordingStats?: () => { files: string[]; framesDropped: number };
+  ingestLog: Logger;
+  /** Every event the audio side finds (frame flags, ingest restarts). */
+  onEvent(e: MeetingEvent): void;
+  /** The source failed for good (the pipeline stops itself). */
+  onFatal(err: EarshotError): void;
+  /** The first frame was drained: the meeting's audio is flowing. */
+  onFirstFrame?(): void;
+  test?: { stallMain?: { atMs: number; ms: number }; stallWorker?: { atMs: number; ms: number } };
 }
 
-export async function runMeeting(o: RunOptions): Promise<{ summary: RunSummary; exitCode: number; error?: UserError }> {
-  const log = o.logging.logger;
-  const stats = RtStats.create();
-  const ring = FrameRing.create({ slots: RING_SLOTS, channels: o.channels });
-  const control = new Int32Array(new SharedArrayBuffer(Control.Count * 4));
-  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
-  loopDelay.enable();
+export class AudioPipeline {
+  readonly stats = RtStats.create();
+  readonly ring: FrameRing;
+  /** Kernel tid -> role, for the metrics and the summary. */
+  readonly roles = new Map<number, string>([[native().gettid(), 'main']]);
+  readonly threads: ThreadSummary[] = [];
+  private readonly control = new Int32Array(new SharedArrayBuffer(Control.Count * 4));
+  private readonly fifo?: IngestFifo;
+  private audio?: AudioThread;
+  private fatal?: EarshotError;
+  private stopRequested = false;
+  private ingest?: IngestSupervisor;
+  private readonly gaps: GapDetector;
+  private firstFrame?: number;
 
-  const fifo = o.input.kind === 'stdin' ? undefined : IngestFifo.create();
-  const inputPath = fifo?.path ?? '-';
-
-  const init: WorkerInit = {
-    control: control.buffer as SharedArrayBuffer,
-    ring: ring.buffer,
-    ringShape: { slots: ring.slots, channels: o.channels },
-    stats: stats.buffer,
-    loop: { ...o.loop, channels: o.channels, paced: o.input.paced },
-    sched: o.sched,
-    strict: o.strict,
-    inputPath,
-    maxFrames: o.durationMs ? Math.round(o.durationMs / FRAME_MS) : 0,
-  };
-
-  const roles = new Map<number, string>([[native().gettid(), 'main']]);
-  const threads: ThreadSummary[] = [];
-  let fatal: UserError | undefined;
-  let stopRequested = false;
-
-  o.events.recordTo(o.sinks);
-  const gaps = new GapDetector(o.events.report);
-
-  // ---- the audio thread ----
-  let audio: AudioThread;
-  try {
-    audio = await startAudioThread(init, o.realtimeThread);
-  } catch (err) {
-    fifo?.remove();
-    throw err;
+  /** The shared memory and the ingest pipe; nothing runs yet. */
+  constructor(private readonly o: PipelineOptions) {
+    this.ring = FrameRing.create({ slots: RING_SLOTS, channels: o.channels });
+    this.gaps = new GapDetector(o.onEvent);
+    if (o.input.kind !== 'stdin') this.fifo = IngestFifo.create();
   }
-  if (audio.thread) {
-    roles.set(audio.thread.tid, 'audio');
-    threads.push(threadSummary('audio', audio.thread));
-    log.info({ thread: threadSummary('audio', audio.thread) }, 'audio worker ready');
-  } else roles.set(native().gettid(), 'main+audio');
-  for (const r of audio.refused) log.warn(`priority refused, running without it: ${r}`);
 
-  // ---- ingest ----
-  const ingest =
-    o.input.kind === 'stdin'
-      ? undefined
-      : new IngestSupervisor(o.input, inputPath, o.channels, moduleLogger(o.logging, 'ingest'), {
-          // Paced: where the timeline is now. Unpaced: how far into the source we have read (s16le bytes).
-          position: () => (o.input.paced ? frameTime(stats.get(Stat.Frames)) : stats.get(Stat.InputBytes) / (SAMPLE_RATE * 2 * o.channels)),
-          onRestart: ({ attempt, reason, delayMs }) =>
-            o.events.report({ t: frameTime(stats.get(Stat.Frames)), kind: 'ingest_restart', durationMs: 0, frames: 0, detail: { attempt, reason, delayMs } }),
-          onStart: (pid) => audio.ingestStarted(pid),
-          onEnd: () => audio.inputEnded(),
-          onFatal: (err) => {
-            fatal = err;
-            log.error(err.message);
-            audio.stop();
-          },
-        });
-  ingest?.start();
+  /** Starts the audio thread (prioritised, then waiting on the pipe). Throws when --rt-strict priority is refused. */
+  async startAudio(): Promise<void> {
+    const o = this.o;
+    const stall = o.test?.stallWorker;
+    const init: WorkerInit = {
+      control: this.control.buffer as SharedArrayBuffer,
+      ring: this.ring.buffer,
+      ringShape: { slots: this.ring.slots, channels: o.channels },
+      stats: this.stats.buffer,
+      loop: { ...o.loop, channels: o.channels, paced: o.input.paced },
+      sched: o.sched,
+      strict: o.strict,
+      inputPath: this.fifo?.path ?? '-',
+      maxFrames: o.durationMs ? Math.round(o.durationMs / FRAME_MS) : 0,
+      ...(stall && { testStall: { atFrame: Math.floor(stall.atMs / FRAME_MS), ms: stall.ms } }),
+    };
+    const audio = await startAudioThread(init, o.realtimeThread);
+    this.audio = audio;
+    if (audio.thread) {
+      this.roles.set(audio.thread.tid, 'audio');
+      this.threads.push(threadSummary('audio', audio.thread));
+    } else this.roles.set(native().gettid(), 'main+audio');
+  }
 
-  // ---- control-plane context and services ----
-  const ctx: RunContext = {
-    startedAt: Date.now(),
-    stats,
-    ringSlots: ring.slots,
-    ringFill: () => ring.fill(),
-    threadRoles: () => roles,
-    partners: () => o.partnerStatus?.() ?? [],
-    log: () => o.logging.stats(),
-    eventLoopDelay: loopDelay,
-    eventCounts: () => o.events.counts,
-    ready: () => stats.get(Stat.Frames) > 0,
-    healthy: () => {
-      const last = stats.get(Stat.LastInputFrameNs);
-      return last > 0 && (Number(process.hrtime.bigint()) - last) / 1e6 < STALL_MS && (!ingest || ingest.running || o.input.kind === 'stdin');
-    },
-  };
-  const stopServices = (await o.services?.(ctx)) ?? [];
+  /** Priority requests the kernel refused (one line each). */
+  get refused(): string[] {
+    return this.audio?.refused ?? [];
+  }
 
-  const stop = (signal: string) => {
-    if (stopRequested) return;
-    stopRequested = true;
-    log.info(`${signal}: stopping`);
-    ingest?.stop();
-    audio.stop();
-  };
-  const onSigint = () => stop('SIGINT');
-  const onSigterm = () => stop('SIGTERM');
-  process.on('SIGINT', onSigint);
-  process.on('SIGTERM', onSigterm);
-  const stallMain = testStallMain();
+  /** What ingest's ffmpeg last said when it failed, if it did. */
+  get lastIngestFailure(): string | undefined {
+    return this.ingest?.lastFailure;
+  }
 
-  // ---- fan-out: drain the ring into the sinks until the audio side is done ----
-  const frame = {} as Frame;
-  let audioFinished = false;
-  void audio.done.then(() => {
-    audioFinished = true;
-    ingest?.stop();
-  });
-  const drain = () => {
-    while (ring.peek(frame)) {
-      gaps.frame(frame);
-      for (const sink of o.sinks) {
-        try {
-          sink.write(frame);
-        } catch (err) {
-          log.error({ err, sink: sink.name }, 'sink failed on a frame');
+  get ingestRestarts(): number {
+    return this.ingest?.restarts ?? 0;
+  }
+
+  /** Monotonic ns at which the first frame's first sample arrived (the timeline's origin), once known. */
+  get originNs(): number | undefined {
+    return this.firstFrame;
+  }
+
+  async startIngest(): Promise<void> {
+    const { input, channels } = this.o;
+    if (input.kind === 'stdin') return;
+    const stats = this.stats;
+    this.ingest = new IngestSupervisor(input, this.fifo!.path, channels, await findFfmpeg(), this.o.ingestLog, {
+      // Paced: where the timeline is now. Unpaced: how far into the source we have read (s16le bytes).
+      position: () => (input.paced ? frameTime(stats.get(Stat.Frames)) : stats.get(Stat.InputBytes) / (SAMPLE_RATE * 2 * channels)),
+      onRestart: ({ attempt, reason, delayMs }) =>
+        this.o.onEvent({ t: frameTime(stats.get(Stat.Frames)), kind: 'ingest_restart', durationMs: 0, frames: 0, detail: { attempt, reason, delayMs } }),
+      onStart: (pid) => this.audio!.ingestStarted(pid),
+      onEnd: () => this.audio!.inputEnded(),
+      onFatal: (err) => this.fail(err),
+    });
+    if (!this.stopRequested && !this.fatal) this.ingest.start();
+  }
+
+  /** Ends the meeting on a fatal error (the source failed for good, or never delivered). */
+  fail(err: EarshotError): void {
+    if (this.fatal || this.stopRequested) return;
+    this.fatal = err;
+    this.o.onFatal(err);
+    this.ingest?.stop();
+    this.audio?.stop();
+  }
+
+  /** Asks the audio side to finish now: ingest SIGTERM (SIGKILL after a grace), the worker stops at its next wake-up. */
+  stop(): void {
+    if (this.stopRequested) return;
+    this.stopRequested = true;
+    this.ingest?.stop();
+    this.audio?.stop();
+  }
+
+  /**
+   * Drains the ring into `fanout` until the audio side is done, then flushes the
+   * open gap runs. Resolves with how the audio side ended.
+   */
+  async run(fanout: (frame: Frame) => void): Promise<AudioEnd> {
+    const audio = this.audio!;
+    const frame = {} as Frame;
+    let finished = false;
+    void audio.done.then(() => {
+      finished = true;
+      this.ingest?.stop();
+    });
+    const stall = this.o.test?.stallMain && { atFrame: Math.floor(this.o.test.stallMain.atMs / FRAME_MS), ms: this.o.test.stallMain.ms, done: false };
+    const drain = () => {
+      while (this.ring.peek(frame)) {
+        if (frame.seq === 0) {
+          this.firstFrame = frame.captureNs - FRAME_MS * 1e6;
+          this.o.onFirstFrame?.();
+        }
+        this.gaps.frame(frame);
+        fanout(frame);
+        this.ring.release();
+        if (stall && !stall.done && frame.seq >= stall.atFrame) {
+          stall.done = true;
+          const end = Date.now() + stall.ms;
+          while (Date.now() < end);
         }
       }
-      ring.release();
-      if (stallMain && !stallMain.done && frame.seq >= stallMain.atFrame) {
-        stallMain.done = true;
-        const end = Date.now() + stallMain.ms;
-        while (Date.now() < end);
-      }
+    };
+    while (!finished) {
+      await this.ring.waitForData(50);
+      drain();
     }
-  };
-  while (!audioFinished) {
-    await ring.waitForData(50);
     drain();
+    this.gaps.flush();
+    this.fatal ??= audio.failure();
+    if (this.fatal) return 'failed';
+    if (this.stopRequested) return 'stopped';
+    return this.o.durationMs && this.stats.get(Stat.Frames) >= Math.round(this.o.durationMs / FRAME_MS) ? 'duration' : 'input_ended';
   }
-  drain();
-  gaps.flush();
 
-  // ---- finalise ----
-  process.off('SIGINT', onSigint);
-  process.off('SIGTERM', onSigterm);
-  for (const s of stopServices) await s();
-  // Sinks that record events close last, so events raised while the others close (a partner's gap) are kept.
-  await closeSinks(o.sinks.filter((s) => !s.event), log);
-  await closeSinks(o.sinks.filter((s) => s.event), log);
-  fifo?.remove();
-  loopDelay.disable();
-  threads.push(threadSummary(roles.get(native().gettid()) ?? 'main', readThread(native().gettid())));
-  const summary = buildSummary({
-    stats,
-    threads,
-    refused: audio.refused,
-    ingestRestarts: ingest?.restarts ?? 0,
-    eventLoopDelayMaxMs: loopDelay.max / 1e6,
-    partners: o.partnerStatus?.() ?? [],
-    log: o.logging.stats(),
-    recording: o.recordDir && o.recordingStats ? { dir: o.recordDir, ...o.recordingStats() } : undefined,
-  });
-  if (o.recordDir) writeFileSync(join(o.recordDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
-  fatal ??= audio.failure();
-  if (fatal) log.error(fatal.message);
-  return { summary, exitCode: fatal ? 1 : 0, ...(fatal && { error: fatal }) };
-}
+  failure(): EarshotError | undefined {
+    return this.fatal;
+  }
 
-async function closeSinks(sinks: FrameSink[], log: Logging['logger']): Promise<void> {
-  const results = await Promise.allSettled(sinks.map((s) => s.close()));
-  results.forEach((r, i) => r.status === 'rejected' && log.error({ err: r.reason, sink: sinks[i]!.name }, 'sink failed to close'));
-}
+  /** True once the audio side has framed any input. */
+  ready(): boolean {
+    return this.stats.get(Stat.Frames) > 0;
+  }
 
-/** Test hook: EARSHOT_TEST_STALL_MAIN_MS=AT_MS:DUR_MS busy-loops the main thread once, at timeline AT ms. */
-function testStallMain(): { atFrame: number; ms: number; done: boolean } | undefined {
-  const m = /^(\d+):(\d+)$/.exec(process.env.EARSHOT_TEST_STALL_MAIN_MS ?? '');
-  return m ? { atFrame: Math.floor(Number(m[1]) / FRAME_MS), ms: Number(m[2]), done: false } : undefined;
+  /** False once real input has stopped arriving for the stall window (or ingest is down). */
+  flowing(): boolean {
+    const last = this.stats.get(Stat.LastInputFrameNs);
+    const fresh = last > 0 && (Number(process.hrtime.bigint()) - last) / 1e6 < STALL_MS;
+    return fresh && (!this.ingest || this.ingest.running);
+  }
+
+  /** After run(): frees the pipe. Ingest may still be exiting (SIGKILL after the grace). */
+  close(): void {
+    this.fifo?.remove();
+  }
+
+  /** Resolves once ingest's ffmpeg has exited (bounded by the kill grace). */
+  ingestGone(): Promise<void> {
+    return this.ingest?.gone ?? Promise.resolve();
+  }
 }

@@ -31,8 +31,14 @@ export class AsyncFileWriter {
   private closed = false;
   private idleWaiters: Array<() => void> = [];
 
-  /** Opens (creating or truncating) `path` synchronously: call at start-up, never per frame. */
-  constructor(readonly path: string) {
+  /**
+   * Opens (creating or truncating) `path` synchronously: call at start-up, never per frame.
+   * `onError` hears of the first write error the moment it happens.
+   */
+  constructor(
+    readonly path: string,
+    private readonly onError?: (err: NodeJS.ErrnoException) => void,
+  ) {
     this.fd = openSync(path, 'w');
   }
 
@@ -92,12 +98,14 @@ export class AsyncFileWriter {
   private written(err: NodeJS.ErrnoException | null, written: number): void {
     this.busy = false;
     if (err) {
-      this.error = err;
+      const first = !this.error;
+      this.error ??= err;
       for (const p of this.queue.splice(0)) {
         this.bytesDiscarded += p.buf.length;
         p.done?.();
       }
       this.pendingBytes = 0;
+      if (first) this.onError?.(err);
       this.kick();
       return;
     }

@@ -1,5 +1,5 @@
 /**
- * Per-frame capture times, for bench:realtime only (EARSHOT_BENCH_FRAME_TIMES=FILE): one
+ * Per-frame capture times, for bench:realtime only (`earshot run --bench-frame-times FILE`): one
  * line per frame that had input, `seq captureNs` (CLOCK_MONOTONIC, the clock the bench's C
  * pacer stamps its writes with), written at the end. The bench subtracts each frame's write
  * time from its capture time: the audio thread's own wake-up latency, apart from its

@@ -1,29 +1,41 @@
 /**
- * The recorder sink: `audio.opus` (Ogg Opus), optional `audio.wav`, and
- * `events.jsonl` in one directory. It runs on the main thread, so it never
+ * The recorder sink: `audio.opus` (Ogg Opus), optional `audio.wav`,
+ * `events.jsonl` and (with partners) `transcripts.jsonl` in one directory. It runs on the main thread, so it never
  * waits for the disk: writes are queued to libuv, what is queued is capped,
  * and past the cap whole frames are dropped and counted. Lost frames (from
  * the ring or dropped here) are filled with silence, so the files keep the
  * meeting timeline and stay aligned with events.jsonl.
  */
-import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { OpusEncoder } from '@discordjs/opus';
+import { UserError } from '../errors';
 import type { MeetingEvent } from '../events';
 import { FRAME_MS, FRAME_SAMPLES, MAX_OPUS_BYTES, SAMPLE_RATE, frameTime, type Frame } from '../realtime/frame';
-import { UserError } from '../util/duration';
-import { EventsLog } from './events-log';
+import { JsonLinesFile } from './jsonl-file';
 import { AsyncFileWriter } from './file-writer';
 import { OggOpusStream } from './ogg';
+import { makeDir, MEETING_FILES, unwritable } from './record-dir';
 import type { FrameSink } from './sink';
 import { WavStream } from './wav';
 
-export const RECORDING_FILES = { opus: 'audio.opus', wav: 'audio.wav', events: 'events.jsonl' } as const;
+export const RECORDING_FILES = { opus: MEETING_FILES.opus, wav: MEETING_FILES.wav, events: MEETING_FILES.events, transcripts: MEETING_FILES.transcripts } as const;
+
+/** transcripts.jsonl may fall this far behind a stalled disk before lines are dropped (and counted). */
+const MAX_TRANSCRIPT_PENDING_BYTES = 4 << 20;
+
+/** A file of the recording could not be written: what and why (e.g. ENOSPC). */
+export interface DiskError {
+  file: string;
+  code: string;
+  message: string;
+}
 
 export interface RecorderOptions {
   dir: string;
   channels: number;
   wav: boolean;
+  /** Also keep transcripts.jsonl (the meeting has partners). */
+  transcripts?: boolean;
   /** Audio the disk may lag behind before frames are dropped (default 30 s at the highest Opus rate, plus WAV). */
   maxBufferedSec?: number;
   /** Overrides the byte cap derived from `maxBufferedSec`. */
@@ -32,6 +44,8 @@ export interface RecorderOptions {
   flushIntervalMs?: number;
   /** Called once per episode of dropped frames (when it ends, or at close): a ready `sink_overrun` event. */
   onOverrun?: (e: MeetingEvent) => void;
+  /** Called the moment a file fails to write (once per file); what was queued for it is discarded from then on. */
+  onDiskError?: (e: DiskError) => void;
 }
 
 export interface RecorderStats {
@@ -48,6 +62,9 @@ export interface RecorderStats {
   /** Length of the recording on the meeting timeline. */
   durationSec: number;
   events: number;
+  /** Transcript lines written, and dropped because the disk fell behind. */
+  transcripts: number;
+  transcriptsDropped: number;
   /** The first write error (e.g. "ENOSPC: no space left on device"), if any. */
   error?: string;
 }
@@ -57,36 +74,18 @@ export function silencePacket(channels: number): Buffer {
   return new OpusEncoder(SAMPLE_RATE, channels).encode(Buffer.alloc(FRAME_SAMPLES * channels * 2));
 }
 
-const REASONS: Record<string, string> = {
-  EACCES: 'permission denied',
-  EPERM: 'permission denied',
-  EROFS: 'read-only file system',
-  ENOTDIR: 'part of the path is a file, not a directory',
-  EEXIST: 'it is a file, not a directory',
-  ENOSPC: 'no space left on device',
-};
-
-function openIn(dir: string, name: string): AsyncFileWriter {
+function openIn(dir: string, name: string, onError?: (err: NodeJS.ErrnoException) => void): AsyncFileWriter {
   try {
-    return new AsyncFileWriter(join(dir, name));
+    return new AsyncFileWriter(join(dir, name), onError);
   } catch (err) {
     throw unwritable(dir, err);
   }
 }
 
-function unwritable(dir: string, err: unknown): Error {
-  const code = (err as NodeJS.ErrnoException).code;
-  if (!code) return err as Error;
-  const reason = REASONS[code] ?? (err as Error).message;
-  return new UserError(
-    `cannot record to ${dir}: ${reason} (${code}) - pass --record a directory you can write to, or fix its permissions`,
-  );
-}
-
 export class Recorder implements FrameSink {
   readonly name = 'recorder';
   readonly dir: string;
-  readonly files: { opus: string; wav?: string; events: string };
+  readonly files: { opus: string; wav?: string; events: string; transcripts?: string };
 
   private readonly channels: number;
   private readonly silence: Buffer;
@@ -95,7 +94,8 @@ export class Recorder implements FrameSink {
   private oggPosition = 0;
   private readonly wavFile?: AsyncFileWriter;
   private readonly wav?: WavStream;
-  private readonly events: EventsLog;
+  private readonly events: JsonLinesFile;
+  private readonly transcripts?: JsonLinesFile;
   private readonly maxBufferedBytes: number;
   private readonly timer: NodeJS.Timeout;
   private readonly onOverrun?: (e: MeetingEvent) => void;
@@ -108,24 +108,31 @@ export class Recorder implements FrameSink {
   private dropStart = 0;
   private dropRun = 0;
   private closing: Promise<void> | null = null;
+  private eventsClosing: Promise<void> | null = null;
 
   constructor(opts: RecorderOptions) {
     this.dir = resolve(opts.dir);
     this.channels = opts.channels;
     try {
-      mkdirSync(this.dir, { recursive: true });
+      makeDir(this.dir);
     } catch (err) {
       throw unwritable(this.dir, err);
     }
+    const onError = (name: string) => (err: NodeJS.ErrnoException) =>
+      opts.onDiskError?.({ file: join(this.dir, name), code: err.code ?? 'EIO', message: err.message });
     const opened: AsyncFileWriter[] = [];
     try {
-      this.oggFile = openIn(this.dir, RECORDING_FILES.opus);
+      this.oggFile = openIn(this.dir, RECORDING_FILES.opus, onError(RECORDING_FILES.opus));
       opened.push(this.oggFile);
       if (opts.wav) {
-        this.wavFile = openIn(this.dir, RECORDING_FILES.wav);
+        this.wavFile = openIn(this.dir, RECORDING_FILES.wav, onError(RECORDING_FILES.wav));
         opened.push(this.wavFile);
       }
-      this.events = new EventsLog(join(this.dir, RECORDING_FILES.events));
+      this.events = new JsonLinesFile(join(this.dir, RECORDING_FILES.events), onError(RECORDING_FILES.events));
+      if (opts.transcripts) {
+        const name = RECORDING_FILES.transcripts;
+        this.transcripts = new JsonLinesFile(join(this.dir, name), onError(name), MAX_TRANSCRIPT_PENDING_BYTES);
+      }
     } catch (err) {
       for (const w of opened) w.closeSync();
       throw err instanceof UserError ? err : unwritable(this.dir, err);
@@ -134,6 +141,7 @@ export class Recorder implements FrameSink {
       opus: this.oggFile.path,
       ...(this.wavFile && { wav: this.wavFile.path }),
       events: join(this.dir, RECORDING_FILES.events),
+      ...(this.transcripts && { transcripts: join(this.dir, RECORDING_FILES.transcripts) }),
     };
 
     this.silence = silencePacket(opts.channels);
@@ -169,12 +177,17 @@ export class Recorder implements FrameSink {
   }
 
   event(e: MeetingEvent): void {
-    if (!this.closing) this.events.append(e);
+    if (!this.eventsClosing) this.events.append(e);
+  }
+
+  /** One transcript line (a segment on the meeting timeline, already stamped by the caller). */
+  transcript(line: object): void {
+    if (!this.eventsClosing) this.transcripts?.append(line);
   }
 
   stats(): RecorderStats {
     const files = [this.oggFile, this.wavFile].filter((f): f is AsyncFileWriter => f !== undefined);
-    const error = files.map((f) => f.error).find((e) => e) ?? this.events.error;
+    const error = files.map((f) => f.error).find((e) => e) ?? this.events.error ?? this.transcripts?.error;
     return {
       bytesWritten: files.reduce((n, f) => n + f.bytesWritten, this.events.bytesWritten),
       bufferedBytes: this.bufferedBytes(),
@@ -183,12 +196,25 @@ export class Recorder implements FrameSink {
       framesDropped: this.framesDropped,
       durationSec: frameTime(this.nextSeq),
       events: this.events.count,
+      transcripts: this.transcripts?.count ?? 0,
+      transcriptsDropped: this.transcripts?.dropped ?? 0,
       ...(error && { error: error.message }),
     };
   }
 
-  /** Writes the last page (EOS) and the final WAV header, and closes the files. */
+  /** Finalises and closes everything: the audio files (closeAudio), then events.jsonl and transcripts.jsonl. */
   close(): Promise<void> {
+    this.eventsClosing ??= this.closeAudio().then(async () => {
+      await Promise.all([this.events.close(), this.transcripts?.close()]);
+    });
+    return this.eventsClosing;
+  }
+
+  /**
+   * Writes the last page (EOS) and the final WAV header, and closes the audio files. events.jsonl
+   * and transcripts.jsonl stay open for what finalising the partners brings (a gap, the last words).
+   */
+  closeAudio(): Promise<void> {
     this.closing ??= (async () => {
       clearInterval(this.timer);
       // Frames dropped at the very end still belong to the timeline.
@@ -200,7 +226,7 @@ export class Recorder implements FrameSink {
       this.reportOverrun();
       this.ogg.end(this.silence);
       this.wav?.flush();
-      await Promise.all([this.oggFile.close(), this.wavFile?.close(), this.events.close()]);
+      await Promise.all([this.oggFile.close(), this.wavFile?.close()]);
     })();
     return this.closing;
   }

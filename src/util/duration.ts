@@ -1,3 +1,5 @@
+import { UserError } from '../errors';
+
 /** Parses "500ms", "20s", "2m", "1h" or a bare number of seconds into milliseconds. */
 export function parseDuration(text: string, flag = 'duration'): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
@@ -20,10 +22,4 @@ export function parseCpuList(text: string, flag = '--rt-cpus'): number[] {
   return [...cpus].sort((a, b) => a - b);
 }
 
-/** An error the user caused: printed as one line with its fix, exit code 2, no stack. */
-export class UserError extends Error {
-  constructor(message: string, readonly exitCode = 2) {
-    super(message);
-    this.name = 'UserError';
-  }
-}
+export { UserError } from '../errors';

@@ -1,0 +1,453 @@
+/**
+ * One meeting, as the library runs it: `startMeeting(options)` checks the options, starts the
+ * side services (which fail the start with one line, before any audio), the audio thread, the
+ * partners, the recorder and ingest, and returns a handle. The handle emits the meeting's events,
+ * transcripts, partner state changes and health as they happen; `stop()` and `finished` resolve
+ * with the summary (never reject). Finalising protects what matters first: the recording and a
+ * summary within about a second, then the partners under a deadline, then the final summary.
+ * Nothing here touches the process: no signal handlers, no environment, no exit.
+ */
+import { EventEmitter } from 'node:events';
+import { rmdirSync } from 'node:fs';
+import { basename, relative, resolve } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type { Logger } from 'pino';
+import { EarshotError } from '../errors';
+import type { MeetingEvent } from '../events';
+import { findFfmpeg } from '../ingest/ffmpeg-path';
+import { KILL_GRACE_MS } from '../ingest/supervisor';
+import { createLogging, moduleLogger, type Logging } from '../logging';
+import { Secrets } from '../logging/redact';
+import { native } from '../native';
+import { readThread } from '../ops/proc';
+import { startOps, type Ops } from '../ops/services';
+import { createPartnerSinks, type PartnerContext, type PartnerSink } from '../partners';
+import { frameTime } from '../realtime/frame';
+import { Stat } from '../realtime/stats';
+import { FrameTimesSink } from '../sinks/frame-times';
+import { MEETING_FILES, prepareRecordDir } from '../sinks/record-dir';
+import { Recorder, type DiskError } from '../sinks/recorder';
+import type { FrameSink } from '../sinks/sink';
+import { writeSummaryFile } from '../sinks/summary-file';
+import type { RunContext } from './context';
+import { MeetingEvents } from './events';
+import { FanOut } from './fanout';
+import { HealthMonitor, type Health } from './health';
+import type { MeetingOptions } from './options';
+import { resolveOptions, type ResolvedOptions } from './resolve';
+import type { PartnerStateChange, TranscriptSegment } from './partner-types';
+import { AudioPipeline } from './pipeline';
+import { buildSummary, partnerSummary, threadSummary, type AudioEnd, type RunSummary } from './summary';
+
+/** The handle's events and their arguments. */
+export interface MeetingEventMap {
+  /** A meeting event (deadline_miss, dropout, partner_gap, disk_error...) as it is reported. */
+  event: [MeetingEvent];
+  /** A transcript segment from a partner, on the meeting timeline. */
+  transcript: [TranscriptSegment];
+  /** A partner's connection changed state (connecting, open, backoff, failed...). */
+  partner: [PartnerStateChange];
+  /** The meeting's health changed. */
+  health: [Health];
+}
+
+export interface StopOptions {
+  /** Do not wait for the partners: finalise the recording and the summary, and abort the partner streams. */
+  now?: boolean;
+}
+
+/** How long finalising the recording may take before we go on without it (a disk that hangs). */
+const ESSENTIALS_MS = 5000;
+const HEALTH_CHECK_MS = 500;
+
+export class Meeting extends EventEmitter<MeetingEventMap> {
+  readonly id: string;
+  readonly startedAt = new Date();
+  /** Where this meeting records (a segment-N folder when the one asked for held a meeting). */
+  recordDir?: string;
+  segment?: number;
+  /** The metrics base URL, when `metrics` was given. */
+  metricsUrl?: string;
+  /** Resolves with the summary when the meeting has ended and is finalised, for whatever reason. Never rejects. */
+  readonly finished: Promise<RunSummary>;
+  /** Set when summary.json could not be written (the summary is still returned; the CLI prints it on stderr). */
+  summaryError?: string;
+
+  private readonly o: ResolvedOptions;
+  private readonly secrets = new Secrets();
+  private readonly loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  private readonly timers: NodeJS.Timeout[] = [];
+  private logging!: Logging;
+  private log!: Logger;
+  private events!: MeetingEvents;
+  private health!: HealthMonitor;
+  private pipeline!: AudioPipeline;
+  private fanout!: FanOut;
+  private ops?: Ops;
+  private recorder?: Recorder;
+  private partners: PartnerSink[] = [];
+  private extraSinks: FrameSink[] = [];
+  private fatal?: EarshotError;
+  private diskError?: string;
+  private stopping = false;
+  private hurried = false;
+  private hurry?: () => void;
+  private originWall?: number;
+  private createdDir = false;
+  private settle!: (s: RunSummary) => void;
+  private readonly failedListeners = new Set<string>();
+
+  private constructor(options: MeetingOptions) {
+    super();
+    this.o = resolveOptions(options);
+    this.id = this.o.meetingId;
+    for (const s of this.o.input.secrets) this.secrets.add(s);
+    this.finished = new Promise((resolve) => (this.settle = resolve));
+  }
+
+  /** The meeting's health now. */
+  status(): Health {
+    return this.health.current();
+  }
+
+  /**
+   * Ends the meeting: ingest stops, the audio thread finishes its frame, the recording and the
+   * summary are finalised, then the partners (bounded; at once with `now`). Resolves with the summary.
+   */
+  stop(opts: StopOptions = {}): Promise<RunSummary> {
+    if (opts.now) {
+      this.hurried = true;
+      this.hurry?.();
+    }
+    if (!this.stopping) {
+      this.stopping = true;
+      this.log.info(opts.now ? 'stopping now' : 'stopping');
+      this.pipeline.stop();
+    }
+    return this.finished;
+  }
+
+  /** @internal startMeeting() is the way in. */
+  static async start(options: MeetingOptions): Promise<Meeting> {
+    const meeting = new Meeting(options);
+    await meeting.launch();
+    return meeting;
+  }
+
+  /** Starts everything in the order the file head gives; on failure, undoes what started. */
+  private async launch(): Promise<void> {
+    const o = this.o;
+    try {
+      if (o.record) {
+        const prepared = prepareRecordDir(o.record.dir, o.record.existing);
+        this.recordDir = prepared.dir;
+        this.segment = prepared.segment;
+        this.createdDir = prepared.created;
+      }
+      this.logging = createLogging({ ...o.log, meetingId: this.id, secrets: this.secrets });
+      this.log = moduleLogger(this.logging, 'main');
+      const ffmpeg = o.input.kind === 'stdin' ? undefined : await findFfmpeg();
+      this.events = new MeetingEvents(this.id, this.log, this.secrets, () => this.origin());
+      this.events.onEvent((e) => this.emitSafe('event', e));
+      this.pipeline = new AudioPipeline({
+        input: o.input,
+        channels: o.channels,
+        loop: { bitrate: o.bitrate, conceal: o.conceal, maxJitterMs: o.maxJitterMs },
+        sched: o.sched,
+        strict: o.strict,
+        realtimeThread: o.realtimeThread,
+        durationMs: o.durationMs,
+        ingestLog: moduleLogger(this.logging, 'ingest'),
+        onEvent: this.events.report,
+        onFatal: (err) => {
+          this.fatal = err;
+          this.log.error(err.message);
+        },
+        // Start-up (module loading, the worker, spawning ffmpeg) is not the meeting's event-loop delay.
+        onFirstFrame: () => this.loopDelay.enable(),
+        test: o.test,
+      });
+      this.health = new HealthMonitor(this.pipeline, (h) => this.emitSafe('health', h));
+      // Side services first: a bad address is one line before any audio.
+      this.ops = await startOps({ metrics: o.metrics, heartbeatMs: o.heartbeatMs }, this.context(), moduleLogger(this.logging, 'ops'), (c, err) =>
+        this.componentFailed(c, err.message),
+      );
+      this.metricsUrl = this.ops.metricsUrl;
+      await this.pipeline.startAudio();
+      for (const r of this.pipeline.refused) this.log.warn(`priority refused, running without it: ${r}`);
+      if (this.pipeline.threads[0]) this.log.info({ thread: this.pipeline.threads[0] }, 'audio worker ready');
+      this.partners = createPartnerSinks(o.partners, this.partnerContext());
+      if (this.recordDir) {
+        this.recorder = new Recorder({
+          dir: this.recordDir,
+          channels: o.channels,
+          wav: o.record!.wav,
+          transcripts: o.partners.length > 0,
+          onOverrun: this.events.report,
+          onDiskError: (d) => this.onDiskError(d),
+        });
+        this.events.onEvent((e) => this.recorder!.event(e));
+      }
+      if (o.test.frameTimesFile) this.extraSinks.push(new FrameTimesSink(o.test.frameTimesFile));
+      const sinks: FrameSink[] = [...(this.recorder ? [this.recorder] : []), ...this.partners, ...this.extraSinks];
+      this.fanout = new FanOut(sinks, this.events.report);
+      await this.pipeline.startIngest();
+      if (ffmpeg) this.watchFirstAudio();
+    } catch (err) {
+      await this.abandon();
+      throw err;
+    }
+    this.timers.push(setInterval(() => this.checkHealth(), HEALTH_CHECK_MS));
+    o.signal?.addEventListener('abort', () => void this.stop(), { once: true });
+    if (o.signal?.aborted) void this.stop();
+    void this.run().then(this.settle);
+  }
+
+  /** Undoes a start that failed part-way: nothing keeps running, nothing is left half-open. */
+  private async abandon(): Promise<void> {
+    this.pipeline?.stop();
+    for (const p of this.partners) p.abort();
+    await this.ops?.close().catch(() => {});
+    await this.recorder?.close().catch(() => {});
+    this.pipeline?.close();
+    await this.logging?.close();
+    // A start that failed leaves no trace of a meeting: the folder it made goes again (only if empty).
+    try {
+      if (this.createdDir && !this.recorder) rmdirSync(this.recordDir!);
+    } catch {
+      // not empty (a log file in it): leave it
+    }
+  }
+
+  private async run(): Promise<RunSummary> {
+    let end: AudioEnd;
+    try {
+      end = await this.pipeline.run(this.fanout.write);
+    } catch (err) {
+      this.fatal ??= new EarshotError(`internal error in the audio drain: ${(err as Error).message}`, { code: 'ERR_AUDIO' });
+      this.log.error({ err }, this.fatal.message);
+      this.pipeline.stop();
+      end = 'failed';
+    }
+    this.fatal ??= this.pipeline.failure();
+    return this.finalise(end);
+  }
+
+  /** The order that protects what matters (file head). Every step is bounded; none can throw. */
+  private async finalise(end: AudioEnd): Promise<RunSummary> {
+    this.loopDelay.disable();
+    for (const t of this.timers) clearInterval(t);
+    const endedAt = Date.now();
+    this.pipeline.threads.push(threadSummary(this.pipeline.roles.get(native().gettid()) ?? 'main', readThread(native().gettid())));
+    // The partners start finishing at once (they get the whole deadline); the recording does not wait for them.
+    const partners = this.closePartners();
+    await this.step('finalise the recording', this.recorder?.closeAudio(), ESSENTIALS_MS);
+    if (this.partners.length && this.recordDir) await this.writeSummary(this.summary(end, endedAt, false));
+    await partners;
+    await this.step('close events.jsonl', this.recorder?.close(), ESSENTIALS_MS);
+    for (const s of this.extraSinks) await this.step(`close ${s.name}`, s.close(), ESSENTIALS_MS);
+    const summary = this.summary(end, endedAt, true);
+    if (this.recordDir) await this.writeSummary(summary);
+    this.log.info({ summary }, 'meeting ended');
+    await this.step('stop ingest', this.pipeline.ingestGone(), KILL_GRACE_MS + 500);
+    this.pipeline.close();
+    await this.step('stop the metrics', this.ops?.close(), 2000);
+    this.health.end();
+    await this.logging.close();
+    return summary;
+  }
+
+  /** Awaits `p` for at most `ms`; a failure or a timeout is logged, never thrown. */
+  private async step(what: string, p: Promise<unknown> | undefined, ms: number): Promise<void> {
+    if (!p) return;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), ms)));
+    try {
+      if ((await Promise.race([p, timeout])) === 'timeout') this.log.error(`${what}: still not done after ${ms} ms - going on without it`);
+    } catch (err) {
+      this.log.error({ err }, `${what} failed`);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Partners finish their stream under the deadline; `stop({ now })` or the deadline aborts the rest. */
+  private async closePartners(): Promise<void> {
+    if (!this.partners.length) return;
+    const all = Promise.allSettled(this.partners.map((p) => p.close()));
+    if (!this.hurried) {
+      let timer: NodeJS.Timeout | undefined;
+      const cut = new Promise<void>((r) => {
+        this.hurry = r;
+        timer = setTimeout(r, this.o.partnerCloseMs);
+      });
+      await Promise.race([all, cut]);
+      clearTimeout(timer);
+    }
+    for (const p of this.partners) p.abort();
+  }
+
+  private async writeSummary(summary: RunSummary): Promise<void> {
+    const err = await writeSummaryFile(this.recordDir!, summary);
+    if (!err) return void (this.summaryError = undefined);
+    this.summaryError = `summary.json not written: ${err.code ?? err.message}`;
+    this.log.error(this.summaryError);
+    summary.recording!.error ??= this.summaryError;
+    summary.recording!.files = summary.recording!.files.filter((f) => f !== MEETING_FILES.summary);
+    summary.ok = false;
+  }
+
+  private summary(end: AudioEnd, endedAt: number, complete: boolean): RunSummary {
+    const p = this.pipeline;
+    const rec = this.recorder?.stats();
+    return buildSummary({
+      meetingId: this.id,
+      segment: this.segment,
+      outcome: end,
+      ...(this.fatal && { error: { code: this.fatal.code, message: this.fatal.message } }),
+      complete,
+      startedAt: this.startedAt.getTime(),
+      endedAt,
+      timelineOrigin: this.origin(),
+      input: this.o.input.shown,
+      stats: p.stats,
+      threads: p.threads,
+      refused: p.refused,
+      ingestRestarts: p.ingestRestarts,
+      eventLoopDelayMaxMs: this.loopDelay.count ? this.loopDelay.max / 1e6 : 0,
+      partnersRequired: this.o.partnersRequired,
+      partners: this.partners.map((s) => partnerSummary(s.status())),
+      log: this.logging.stats(),
+      recording: this.recordDir
+        ? {
+            dir: this.recordDir,
+            files: this.files(),
+            framesDropped: rec?.framesDropped ?? 0,
+            ...(this.diskError && { error: this.diskError }),
+          }
+        : null,
+    });
+  }
+
+  /** Every file of the meeting, relative to its folder (the log too when it is inside). */
+  private files(): string[] {
+    const f = MEETING_FILES;
+    const files: string[] = [f.opus, ...(this.o.record?.wav ? [f.wav] : []), f.events, ...(this.partners.length ? [f.transcripts] : []), f.summary];
+    const sink = this.o.log.sink ?? '';
+    if (sink.startsWith('file:')) {
+      const rel = relative(this.recordDir!, resolve(sink.slice(5)));
+      if (!rel.startsWith('..')) files.push(rel);
+    }
+    return files;
+  }
+
+  private context(): RunContext {
+    const p = this.pipeline;
+    return {
+      meetingId: this.id,
+      startedAt: this.startedAt.getTime(),
+      stats: p.stats,
+      ringSlots: p.ring.slots,
+      ringFill: () => p.ring.fill(),
+      threadRoles: () => p.roles,
+      partners: () => this.partners.map((s) => s.status()),
+      log: () => this.logging.stats(),
+      eventLoopDelay: this.loopDelay,
+      eventCounts: () => this.events.counts,
+      ready: () => p.ready(),
+      healthy: () => p.flowing(),
+      health: () => this.health.current(),
+    };
+  }
+
+  /** The partners write no file of their own: their transcripts come here, stamped, to transcripts.jsonl. */
+  private partnerContext(): PartnerContext {
+    return {
+      channels: this.o.channels,
+      logger: moduleLogger(this.logging, 'partners'),
+      onEvent: this.events.report,
+      onTranscript: (t: TranscriptSegment) => {
+        const origin = this.origin();
+        const line = { meetingId: this.id, ...(origin !== undefined && { at: new Date(origin + t.start * 1000).toISOString() }), ...t };
+        this.recorder?.transcript(line);
+        this.emitSafe('transcript', t);
+      },
+      onState: (c: PartnerStateChange) => {
+        this.emitSafe('partner', c);
+        this.health.set(`partner ${c.partner}`, c.to === 'failed' ? (c.reason ?? 'failed') : undefined);
+      },
+    };
+  }
+
+  /** Wall-clock ms of timeline second 0: known once the first frame is in, for paced input only. */
+  private origin(): number | undefined {
+    if (this.originWall === undefined && this.o.input.paced && this.pipeline?.originNs !== undefined) {
+      this.originWall = Date.now() - (Number(process.hrtime.bigint()) - this.pipeline.originNs) / 1e6;
+    }
+    return this.originWall;
+  }
+
+  private now(): number {
+    return frameTime(this.pipeline.stats.get(Stat.Frames));
+  }
+
+  /** A source that never delivers is an error after the first-audio timeout, not a meeting that never ends. */
+  private watchFirstAudio(): void {
+    const ms = this.o.firstAudioMs;
+    const timer = setTimeout(() => {
+      if (this.pipeline.ready()) return;
+      const sec = Math.round(ms / 100) / 10;
+      const last = this.pipeline.lastIngestFailure;
+      this.pipeline.fail(
+        new EarshotError(`no audio from ${this.o.input.shown} within ${sec} s${last ? ` (ffmpeg: ${last})` : ''} - check that the source is reachable and sends audio`, {
+          code: 'ERR_INGEST',
+          retryable: true,
+        }),
+      );
+    }, ms);
+    timer.unref();
+    this.timers.push(timer);
+  }
+
+  private onDiskError(d: DiskError): void {
+    const why = d.code === 'ENOSPC' ? 'no space left on device' : d.message;
+    const t = this.now();
+    this.diskError ??= `${why} (${d.code}) writing ${basename(d.file)} at ${t.toFixed(2)} s`;
+    if (!this.health.current().problems.some((p) => p.startsWith('recorder:'))) this.health.set('recorder', `${why} (${d.code}) writing ${basename(d.file)}`);
+    this.events.report({ t, kind: 'disk_error', durationMs: 0, frames: 0, detail: { file: basename(d.file), code: d.code, error: why } });
+  }
+
+  private componentFailed(component: string, message: string): void {
+    this.health.set(component, message);
+    this.events.report({ t: this.now(), kind: 'component_error', durationMs: 0, frames: 0, detail: { component, error: message } });
+  }
+
+  private checkHealth(): void {
+    for (const [sink, why] of this.fanout.failed) this.health.set(sink, why);
+    for (const p of this.partners) {
+      const err = p.error();
+      if (err) this.health.set(`partner ${p.name}`, err);
+    }
+    this.health.check();
+  }
+
+  /** A listener that throws is the caller's bug: logged once per event name, never the meeting's end. */
+  private emitSafe<K extends keyof MeetingEventMap>(name: K, ...args: MeetingEventMap[K]): void {
+    try {
+      (this.emit as (n: K, ...a: MeetingEventMap[K]) => boolean)(name, ...args);
+    } catch (err) {
+      if (this.failedListeners.has(name)) return;
+      this.failedListeners.add(name);
+      this.log.error({ err }, `a "${name}" listener threw; the meeting goes on`);
+    }
+  }
+}
+
+/**
+ * Starts a meeting and resolves once it is running (the audio thread waiting, ingest started,
+ * the side services up). Rejects with a UserError (one line naming the option and the fix) or
+ * an EarshotError, having undone whatever it had started.
+ */
+export function startMeeting(options: MeetingOptions): Promise<Meeting> {
+  return Meeting.start(options);
+}
