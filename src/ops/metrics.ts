@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { UserError } from '../errors';
 import type { Histogram, RtStats } from '../realtime/stats';
-import type { RunContext } from '../run/context';
+import { healthOf, type RunContext } from '../run/context';
 import { VERSION } from '../run/version';
 import { takeSnapshot, type Snapshot } from './snapshot';
 
@@ -91,7 +91,7 @@ async function route(req: IncomingMessage, res: ServerResponse, ctx: RunContext,
     res.writeHead(200, { 'content-type': registry.contentType }).end(req.method === 'HEAD' ? undefined : body);
   } else if (path === '/healthz') {
     // Degraded (the disk or a partner is down) is still alive: the audio flows, restarting would lose the meeting.
-    const h = ctx.health();
+    const h = healthOf(ctx);
     const alive = h.status === 'ok' || h.status === 'degraded';
     const why =
       h.status === 'ok'
@@ -226,10 +226,12 @@ export function buildRegistry(ctx: RunContext): ScrapeRegistry {
     { version: VERSION, nodejs: process.versions.node },
     1,
   );
-  new Gauge({ name: 'earshot_meeting_info', help: 'The meeting this process serves (value 1).', labelNames: ['meeting_id'], registers }).set(
-    { meeting_id: ctx.meetingId },
-    1,
-  );
+  if (ctx.meetingId) {
+    new Gauge({ name: 'earshot_meeting_info', help: 'The meeting this process serves (value 1).', labelNames: ['meeting_id'], registers }).set(
+      { meeting_id: ctx.meetingId },
+      1,
+    );
+  }
   gauge('earshot_uptime_seconds', 'Seconds since the run started.', (s) => s.uptimeSec);
 
   // Per-thread: the kernel's word on each thread, so a stuck, demoted or

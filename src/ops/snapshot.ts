@@ -5,7 +5,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { Stat } from '../realtime/stats';
-import type { LogStats, PartnerStatus, RunContext } from '../run/context';
+import { healthOf, type LogStats, type PartnerStatus, type RunContext } from '../run/context';
 import { readThreads, type ThreadStat } from './proc';
 
 export interface ThreadReading extends ThreadStat {
@@ -73,7 +73,7 @@ export function takeSnapshot(ctx: RunContext): Snapshot {
     events: { ...ctx.eventCounts() } as Record<string, number>,
     healthy: ctx.healthy(),
     ready: ctx.ready(),
-    problems: ctx.health().problems.length,
+    problems: healthOf(ctx).problems.length,
   };
 }
 

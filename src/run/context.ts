@@ -14,8 +14,16 @@ import type { PartnerStatus } from '../partners/status';
 
 export type { LogStats };
 
+/** The health of a context that reports only ready() and healthy(). */
+export function healthOf(ctx: RunContext): Health {
+  if (ctx.health) return ctx.health();
+  const ready = ctx.ready();
+  return { status: !ready ? 'starting' : ctx.healthy() ? 'ok' : 'stalled', ready, problems: [] };
+}
+
 export interface RunContext {
-  readonly meetingId: string;
+  /** For earshot_meeting_info, when the meeting has an id. */
+  readonly meetingId?: string;
   /** Wall-clock start of the run (ms since epoch). */
   readonly startedAt: number;
   readonly stats: RtStats;
@@ -32,6 +40,6 @@ export interface RunContext {
   ready(): boolean;
   /** True while frames are being published (the last within the stall window). */
   healthy(): boolean;
-  /** The whole picture: status and the components that are down. */
-  health(): Health;
+  /** The whole picture: status and the components that are down (else derived from ready/healthy). */
+  health?(): Health;
 }

@@ -8,17 +8,23 @@
 import type { Logger } from 'pino';
 import type { EventKind, MeetingEvent } from '../events';
 import { scrubObject, type Secrets } from '../logging/redact';
+import type { FrameSink } from '../sinks/sink';
+
+export interface MeetingEventsOptions {
+  meetingId?: string;
+  /** Known secrets (the input's credentials) masked in every event. */
+  secrets?: Secrets;
+  /** Wall-clock ms of timeline second 0, once known and when the timeline runs at wall-clock speed. */
+  origin?: () => number | undefined;
+}
 
 export class MeetingEvents {
   readonly counts: Partial<Record<EventKind, number>> = {};
   private readonly listeners: Array<(e: MeetingEvent) => void> = [];
 
   constructor(
-    private readonly meetingId: string,
     private readonly log: Logger,
-    private readonly secrets: Secrets,
-    /** Wall-clock ms of timeline second 0, once known and when the timeline runs at wall-clock speed. */
-    private readonly origin: () => number | undefined,
+    private readonly o: MeetingEventsOptions = {},
   ) {}
 
   /** `fn` receives every event from now on (events.jsonl, the library handle). */
@@ -26,11 +32,16 @@ export class MeetingEvents {
     this.listeners.push(fn);
   }
 
+  /** Sinks whose `event()` receives every event from now on. */
+  recordTo(sinks: FrameSink[]): void {
+    for (const s of sinks) if (s.event) this.onEvent((e) => s.event!(e));
+  }
+
   report = (event: MeetingEvent): void => {
-    const origin = this.origin();
+    const origin = this.o.origin?.();
     const e: MeetingEvent = scrubObject(
       {
-        meetingId: this.meetingId,
+        ...(this.o.meetingId && { meetingId: this.o.meetingId }),
         t: event.t,
         ...(origin !== undefined && { at: new Date(origin + event.t * 1000).toISOString() }),
         kind: event.kind,
@@ -39,7 +50,7 @@ export class MeetingEvents {
         ...(event.detail && { detail: event.detail }),
       },
       3,
-      this.secrets,
+      this.o.secrets,
     );
     this.counts[e.kind] = (this.counts[e.kind] ?? 0) + 1;
     const level = e.kind === 'disk_error' || e.kind === 'component_error' ? 'error' : 'warn';

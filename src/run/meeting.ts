@@ -147,7 +147,7 @@ export class Meeting extends EventEmitter<MeetingEventMap> {
       this.logging = createLogging({ ...o.log, meetingId: this.id, secrets: this.secrets });
       this.log = moduleLogger(this.logging, 'main');
       const ffmpeg = o.input.kind === 'stdin' ? undefined : await findFfmpeg();
-      this.events = new MeetingEvents(this.id, this.log, this.secrets, () => this.origin());
+      this.events = new MeetingEvents(this.log, { meetingId: this.id, secrets: this.secrets, origin: () => this.origin() });
       this.events.onEvent((e) => this.emitSafe('event', e));
       this.pipeline = new AudioPipeline({
         input: o.input,
