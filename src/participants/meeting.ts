@@ -11,7 +11,7 @@
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { MessageChannel, Worker } from 'node:worker_threads';
-import type { Logger } from 'pino';
+import pino, { type Logger } from 'pino';
 import { PageIngest, type ParticipantInfo, type Presence } from '../ingest/page';
 import type { CaptureScriptOptions } from '../page';
 import { CONCEALED, type Frame, frameTime } from '../realtime/frame';
@@ -22,7 +22,7 @@ import type { SchedRequest } from '../realtime/sched';
 import { RtStats, Stat } from '../realtime/stats';
 import type { ConcealMode } from '../realtime/conceal';
 import type { RunContext } from '../run/context';
-import type { MeetingEvents } from '../run/events';
+import { MeetingEvents } from '../run/events';
 import { GapDetector } from '../run/gaps';
 import { Recorder } from '../sinks/recorder';
 import type { FrameSink } from '../sinks/sink';
@@ -37,26 +37,53 @@ export const MAX_PARTICIPANTS = 64;
 const PRESENCE: Record<Presence, PresenceCode> = { live: PresenceCode.Live, muted: PresenceCode.Muted, left: PresenceCode.Left };
 
 export interface PageMeetingOptions {
-  host: string;
-  port: number;
+  /** Where the page receiver listens (loopback); port 0 picks a free one. */
+  host?: string;
+  port?: number;
+  /** The meeting's page token; a random one when omitted. */
   token?: string;
-  log: Logger;
-  events: MeetingEvents;
-  /** Sinks of the mixed meeting (recorder, partners). */
-  sinks: FrameSink[];
-  /** Sinks for one participant's stream (e.g. a partner connection per participant). */
+  log?: Logger;
+  /** Where every event goes (a MeetingEvents of `log` when omitted). */
+  events?: MeetingEvents;
+  /** Sinks of the mixed meeting (recorder, partners); a recorder in `recordDir` when omitted. */
+  sinks?: FrameSink[];
+  /** Sinks for one participant's stream (e.g. participantPartners: a partner connection per participant). */
   participantSinks?: (participant: string) => FrameSink[];
-  /** Record each participant under DIR/participants/<name>/ when set. */
+  /** Record the mix (audio.opus, events.jsonl) and each participant under DIR/participants/<name>/. */
   recordDir?: string;
-  bitrate: number;
-  conceal: ConcealMode;
-  maxJitterMs: number;
-  silentAfterMs: number;
+  /** Opus bitrate of every stream (default 32000). */
+  bitrate?: number;
+  conceal?: ConcealMode;
+  /** How long a frame waits for a live participant's audio past its due time (default 500). */
+  maxJitterMs?: number;
+  /** A live track silent this long is capture_silent (default 10000). */
+  silentAfterMs?: number;
   durationMs?: number;
-  sched: SchedRequest;
-  strict: boolean;
+  sched?: SchedRequest;
+  strict?: boolean;
   /** Serve /metrics, /healthz (503 while a live capture is silent) and /readyz here (`--metrics`). */
   metrics?: string;
+}
+
+type Resolved = Required<Omit<PageMeetingOptions, 'token' | 'participantSinks' | 'recordDir' | 'durationMs' | 'metrics'>> &
+  Pick<PageMeetingOptions, 'token' | 'participantSinks' | 'recordDir' | 'durationMs' | 'metrics'>;
+
+function resolve(o: PageMeetingOptions): Resolved {
+  const log = o.log ?? pino({ level: 'silent' });
+  return {
+    ...o,
+    host: o.host ?? '127.0.0.1',
+    port: o.port ?? 0,
+    log,
+    events: o.events ?? new MeetingEvents(log),
+    sinks: o.sinks ?? (o.recordDir ? [new Recorder({ dir: o.recordDir, channels: 1, wav: false })] : []),
+    bitrate: o.bitrate ?? 32_000,
+    conceal: o.conceal ?? 'fade',
+    maxJitterMs: o.maxJitterMs ?? 500,
+    silentAfterMs: o.silentAfterMs ?? 10_000,
+    sched: o.sched ?? {},
+    strict: o.strict ?? false,
+  };
 }
 
 interface Stream {
@@ -100,13 +127,14 @@ export class PageMeeting {
   readonly done: Promise<void>;
   private resolveDone!: () => void;
 
-  private constructor(private readonly o: PageMeetingOptions) {
+  private constructor(private readonly o: Resolved) {
     this.gaps = new GapDetector(o.events.report);
     this.done = new Promise((r) => (this.resolveDone = r));
     o.events.recordTo(o.sinks);
   }
 
-  static async start(o: PageMeetingOptions): Promise<PageMeeting> {
+  static async start(options: PageMeetingOptions): Promise<PageMeeting> {
+    const o = resolve(options);
     const m = new PageMeeting(o);
     const originNs = Number(process.hrtime.bigint());
     const originMs = (m.originMs = performance.timeOrigin + performance.now());
