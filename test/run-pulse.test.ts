@@ -29,13 +29,13 @@ test.before(async () => {
 });
 
 /** `earshot run` on the null sink's monitor; `play` starts once frames flow. */
-async function capture(name: string, duration: string, play: () => Promise<void>, extra: string[] = [], env: NodeJS.ProcessEnv = {}) {
+async function capture(name: string, duration: string, play: () => Promise<void>, extra: string[] = []) {
   assert.ok(pulse, 'pulseaudio and paplay are installed (test/prereqs.sh installs them)');
   const rec = join(work, name);
   const port = await freePort();
   const run = startEarshot(
     ['run', '--input', 'pulse:meeting.monitor', '--record', rec, '--duration', duration, '--log-sink', 'null', '--metrics', `127.0.0.1:${port}`, ...extra],
-    { ...pulse!.env, ...env },
+    pulse!.env,
   );
   await untilReady(port);
   await play();
@@ -88,7 +88,7 @@ test('a headless Chromium tab playing speech into the sink: no deadline miss, no
 });
 
 test('a 500 ms stall of the audio worker under the Pulse source is a deadline miss at its place (±20 ms), and nothing is lost', async () => {
-  const { s, ev } = await capture('stall', '6s', async () => {}, [], { EARSHOT_TEST_STALL_WORKER_MS: '3000:500' });
+  const { s, ev } = await capture('stall', '6s', async () => {}, ['--test-stall-worker', '3000:500']);
   const misses = ev.filter((e) => e.kind === 'deadline_miss');
   const atStall = misses.find((e) => Math.abs(e.t - 3.0) <= 0.02);
   assert.ok(atStall, `a deadline miss at 3.0 s: ${JSON.stringify(misses)}`);
