@@ -237,6 +237,7 @@ export class Meeting extends EventEmitter<MeetingEventMap> {
   private async finalise(end: AudioEnd): Promise<RunSummary> {
     this.loopDelay.disable();
     for (const t of this.timers) clearInterval(t);
+    this.health.end(); // the audio has ended: not a stall
     const endedAt = Date.now();
     this.pipeline.threads.push(threadSummary(this.pipeline.roles.get(native().gettid()) ?? 'main', readThread(native().gettid())));
     // The partners start finishing at once (they get the whole deadline); the recording does not wait for them.
@@ -252,7 +253,6 @@ export class Meeting extends EventEmitter<MeetingEventMap> {
     await this.step('stop ingest', this.pipeline.ingestGone(), KILL_GRACE_MS + 500);
     this.pipeline.close();
     await this.step('stop the metrics', this.ops?.close(), 2000);
-    this.health.end();
     await this.logging.close();
     return summary;
   }
