@@ -47,6 +47,7 @@ export class MeetingEvents {
         kind: event.kind,
         durationMs: event.durationMs,
         frames: event.frames,
+        ...(event.participant !== undefined && { participant: event.participant }),
         ...(event.detail && { detail: event.detail }),
       },
       3,
