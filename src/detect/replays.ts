@@ -98,7 +98,12 @@ export class ReplayTracker {
   private pending: Candidate | undefined;
   private started = -1;
 
-  constructor(sampleRate: number, private readonly sens: number) {
+  private readonly sens: number;
+
+  constructor(sampleRate: number, sensitivity: number) {
+    // The square root: natural periodic sound sits just past these thresholds, so they move
+    // gently (at sensitivity 4 the full scaling turned a steady voice into 22 repeats in 14 s).
+    this.sens = Math.sqrt(sensitivity);
     const minEnergy = 10 ** (MIN_RMS_DB / 10);
     this.followers = LAGS_MS.map((ms) => new LagFollower(Math.round((ms * sampleRate) / 1000), minEnergy));
   }
