@@ -15,16 +15,17 @@ export interface Heartbeat {
 export function startHeartbeat(everyMs: number, ctx: RunContext, logger: Logger): Heartbeat {
   if (!(everyMs > 0)) throw new RangeError(`heartbeat interval must be positive, got ${everyMs}`);
   let last: Snapshot | undefined;
+  let warned = false;
+  // A beat that fails (the process state unreadable) is logged once and skipped; it never throws.
   const beat = () => {
-    let snap: Snapshot;
     try {
-      snap = takeSnapshot(ctx);
+      const snap = takeSnapshot(ctx);
+      logger.info(heartbeatRecord(snap, last), 'heartbeat');
+      last = snap;
     } catch (err) {
-      logger.warn({ err }, 'heartbeat: could not read the process state');
-      return;
+      if (!warned) logger.warn({ err }, 'heartbeat: could not read the process state; skipping beats until it can');
+      warned = true;
     }
-    logger.info(heartbeatRecord(snap, last), 'heartbeat');
-    last = snap;
   };
   const timer = setInterval(beat, everyMs);
   // A heartbeat must never keep a finished run alive.
