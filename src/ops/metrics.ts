@@ -217,11 +217,6 @@ export function buildRegistry(ctx: RunContext): ScrapeRegistry {
 
   // ---- main thread, process, build ----
   registry.registerMetric(loopDelaySummary(ctx));
-  // The standard process_* and nodejs_* metrics, under their standard names, for standard dashboards.
-  collectDefaultMetrics({ register: registry });
-  // Three of prom-client's defaults are gauges named *_total, which promtool flags; their
-  // by-type siblings (nodejs_active_handles...) carry the same counts.
-  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) registry.removeSingleMetric(name);
   new Gauge({ name: 'earshot_build_info', help: 'earshot version and Node.js version (value 1).', labelNames: ['version', 'nodejs'], registers }).set(
     { version: VERSION, nodejs: process.versions.node },
     1,
@@ -289,7 +284,7 @@ export function buildRegistry(ctx: RunContext): ScrapeRegistry {
       scraping ??= (async () => {
         try {
           snap = takeSnapshot(ctx);
-          return await registry.metrics();
+          return await Registry.merge([registry, processRegistry()]).metrics();
         } finally {
           scraping = undefined;
         }
@@ -327,6 +322,23 @@ function loopDelaySummary(ctx: RunContext) {
       };
     },
   } as never;
+}
+
+let processMetrics: Registry | undefined;
+
+/**
+ * The standard process_* and nodejs_* metrics (prom-client's defaults, under their standard names,
+ * for standard dashboards): facts about the process, so one registry per process, shared by every
+ * meeting's /metrics (its collectors run from the first scrape on, never once per meeting).
+ */
+function processRegistry(): Registry {
+  if (processMetrics) return processMetrics;
+  processMetrics = new Registry();
+  collectDefaultMetrics({ register: processMetrics });
+  // Three of the defaults are gauges named *_total, which promtool flags; their by-type siblings
+  // (nodejs_active_handles...) carry the same counts.
+  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) processMetrics.removeSingleMetric(name);
+  return processMetrics;
 }
 
 /** USER_HZ: /proc reports CPU times in these ticks; 100 on every Linux ABI Node supports. */
