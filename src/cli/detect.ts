@@ -28,10 +28,11 @@ are decoded with ffmpeg. Each file is streamed: memory stays flat whatever its s
 
 Every event's score is its level in dB relative to the audio's RMS over the 20 ms
 before it: a click's peak, a splice's jump, the audio a dropout lost (about 0 dB),
-a repeated block's level, the level clipping cut off at. At or above 0 dB it is
-plainly audible. Each file gets a severity (none, low, medium, high) from its
-audible events per minute and the share of audio lost, and a chopped-audio verdict
-when holes recur at a steady period ("80 ms holes every 170 ms").
+a repeated block's level, the level clipping cut off at; a click at or above 0 dB
+is plainly audible. Each file gets a severity (none, low, medium, high) from its
+audible events per minute (clicks at or above 0 dB, every other event) and the
+share of audio lost, and a chopped-audio verdict when holes recur at a steady
+period ("80 ms holes every 170 ms").
 
 output (stdout; default a table):
   --json             JSON Lines, one object per file:
