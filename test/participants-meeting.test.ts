@@ -1,8 +1,9 @@
 /**
- * A meeting of participants end to end: Debian's chromium, headless, a local meeting page with
- * senders playing different speech recordings over WebRTC, the capture script injected by the
- * bot, and earshot's participants meeting (receiver -> shared memory -> the participants' audio
- * worker -> a recording per participant and the mixed recording). One browser session: four
+ * A meeting of participants end to end, through the library: Debian's chromium, headless, a local
+ * meeting page with senders playing different speech recordings over WebRTC, the capture script
+ * injected by the bot, and `startMeeting({ input: 'page:127.0.0.1:0' })` (receiver -> shared
+ * memory -> the participants' audio worker -> a recording per participant, the mixed recording,
+ * a partner connection per participant). One browser session: four
  * participants join, the page's main thread is busy for 2 s, one participant's capture goes
  * dead and then he leaves, another joins.
  */
@@ -10,15 +11,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import pino from 'pino';
 import type { Browser } from 'playwright-core';
 import type { MeetingEvent } from '../src/events';
+import { startMeeting, type Meeting, type RunSummary, type TranscriptSegment } from '../src';
 import { startEmulator, type Emulator } from '../src/partners/emulator';
-import type { TranscriptSegment } from '../src/partners';
-import { PageMeeting } from '../src/participants/meeting';
-import { participantPartners } from '../src/participants/partners';
-import { MeetingEvents } from '../src/run/events';
-import { Recorder } from '../src/sinks/recorder';
 import { correlation, decode } from './fixtures/audio';
 import { launchChromium, makeVoices, serveMeeting, TestMeeting, warpedCorrelation } from './fixtures/meeting';
 import { tempDir } from './tmp';
@@ -30,61 +26,55 @@ const dir = tempDir('earshot-meeting-');
 const rec = join(dir, 'rec');
 const voices = makeVoices(dir);
 const events: MeetingEvent[] = [];
-const log = pino({ level: 'silent' });
 let browser: Browser | undefined;
-let meeting: PageMeeting;
+let meeting: Meeting;
+let summary: RunSummary;
+/** Seconds on the meeting's timeline now (its last published event or frame). */
+const position = () => (meeting as unknown as { now(): number }).now();
 let served: Awaited<ReturnType<typeof serveMeeting>> | undefined;
-let whileSilent: { healthy: boolean; silent: string[]; healthz: number } | undefined;
+let whileSilent: { status: string; healthz: string } | undefined;
 let emulator: Emulator | undefined;
 const transcripts: TranscriptSegment[] = [];
 const joinedAt: Record<string, number> = {};
 let leftAtSec = 0;
 let brokeAtSec = 0;
-let afterLeaving: { healthy: boolean; silent: string[] } | undefined;
+let afterLeaving: { status: string } | undefined;
 const file = (p?: string) => (p ? join(rec, 'participants', p, 'audio.opus') : join(rec, 'audio.opus'));
 
 test.before(async () => {
   served = await serveMeeting(voices);
-  const meetingEvents = new MeetingEvents(log);
   emulator = await startEmulator({ protocol: 'deepgram', key: 'participants-test-key' });
-  const recordEvents = { name: 'test', write: () => {}, event: (e: MeetingEvent) => events.push(e), close: async () => {} };
-  // The README's shape: defaults for the receiver (loopback, a free port), Opus, jitter bound, priority.
-  meeting = await PageMeeting.start({
-    log,
-    events: meetingEvents,
-    sinks: [new Recorder({ dir: rec, channels: 1, wav: false }), recordEvents],
-    recordDir: rec,
-    silentAfterMs: SILENT_AFTER_MS,
+  meeting = await startMeeting({
+    input: 'page:127.0.0.1:0',
+    record: rec,
     metrics: '127.0.0.1:0',
+    captureSilentAfter: SILENT_AFTER_MS,
     // One partner connection per participant: each segment carries its speaker.
-    participantSinks: participantPartners({
-      specs: [{ name: 'deepgram', provider: 'deepgram', url: emulator.url, key: 'participants-test-key', params: {}, bufferMs: 120_000, interim: false, noResultsMs: 0 }],
-      logger: log,
-      onEvent: meetingEvents.report,
-      onTranscript: (t) => transcripts.push(t),
-    }),
+    partners: [{ provider: 'deepgram', url: emulator!.url, key: 'participants-test-key' }],
+    participantTranscripts: 'each',
   });
+  meeting.on('event', (e) => events.push(e));
+  meeting.on('transcript', (t) => transcripts.push(t));
   browser = await launchChromium();
-  const m = await TestMeeting.open(browser, served, meeting.captureScript({ faults: true }));
+  const m = await TestMeeting.open(browser, served, meeting.page!.captureScript({ faults: true }));
   for (const [name, voice] of [['alice', 'alice'], ['bob', 'bob'], ['carol', 'carol'], ['dave', 'carol']]) {
-    joinedAt[name!] = meeting.position;
+    joinedAt[name!] = position();
     await m.join(name!, voice!);
   }
   await sleep(800);
   await m.busy(2000); // the meeting page's main thread is busy for 2 s
   await sleep(200);
-  brokeAtSec = meeting.position;
+  brokeAtSec = position();
   await m.page.evaluate(() => (globalThis as any).earshot.faults.breakTap('dave'));
   await sleep(SILENT_AFTER_MS + 600);
-  const healthz = (await fetch(`${meeting.metricsUrl}/healthz`)).status;
-  whileSilent = { healthy: meeting.healthy(), silent: meeting.silentParticipants(), healthz };
-  joinedAt.erin = meeting.position;
+  whileSilent = { status: meeting.status().status, healthz: await (await fetch(`${meeting.metricsUrl}/healthz`)).text() };
+  joinedAt.erin = position();
   await m.join('erin', 'bob');
   await m.leave('dave');
-  leftAtSec = meeting.position;
+  leftAtSec = position();
   await sleep(11_000);
-  afterLeaving = { healthy: meeting.healthy(), silent: meeting.silentParticipants() };
-  await meeting.stop();
+  afterLeaving = { status: meeting.status().status };
+  summary = await meeting.stop();
 });
 
 test('every participant has a recording that correlates with what it played, and all recordings align sample for sample', () => {
@@ -121,8 +111,8 @@ test('the mixed recording correlates with the mix of what the participants playe
 test('a dead capture is capture_silent for that participant and unhealthy; leaving and joining are no dropouts', () => {
   const silent = events.filter((e) => e.kind === 'capture_silent');
   assert.equal(silent.map((e) => e.participant), ['dave'], JSON.stringify(silent));
-  assert.equal(whileSilent, { healthy: false, silent: ['dave'], healthz: 503 }, '/healthz says so');
-  assert.equal(afterLeaving, { healthy: true, silent: [] });
+  assert.equal(whileSilent, { status: 'degraded', healthz: 'degraded: capture: capture silent: dave\n' }, '/healthz says so');
+  assert.equal(afterLeaving, { status: 'ok' });
   // Dave's dead capture is missing audio while he is live (a dropout, besides capture_silent); it ends when he leaves.
   const dave = events.filter((e) => e.kind === 'dropout' && e.participant === 'dave');
   assert.ok(dave.every((e) => e.t + e.durationMs / 1000 <= leftAtSec + 0.2), `${JSON.stringify(dave)}, left at ${leftAtSec}`);
@@ -130,8 +120,8 @@ test('a dead capture is capture_silent for that participant and unhealthy; leavi
   const others = events.filter((e) => e.kind === 'dropout' && ['alice', 'bob', 'carol'].includes(e.participant!));
   assert.equal(others, [], 'nobody else lost audio, the busy page included');
   assert.ok(events.filter((e) => e.kind === 'dropout' || e.kind === 'upstream_loss').every((e) => typeof e.participant === 'string'));
-  const summary = meeting.participants().map((p) => `${p.participant}:${p.presence}`).sort();
-  assert.equal(summary, ['alice:live', 'bob:live', 'carol:live', 'dave:left', 'erin:live']);
+  const presences = summary.participants!.map((p) => `${p.participant}:${p.presence}`).sort();
+  assert.equal(presences, ['alice:live', 'bob:live', 'carol:live', 'dave:left', 'erin:live'], 'summary.json lists the participants');
   assert.ok(existsSync(file('dave')) && readFileSync(file('dave')).length > 0);
 });
 

@@ -7,6 +7,7 @@
  *   alsa:DEVICE    an ALSA capture device
  *   lavfi:GRAPH    an ffmpeg lavfi source graph (e.g. sine=f=440), paced
  *   url:URL        a network stream (live: not re-paced)
+ *   page:ADDR      every participant from the meeting page (the capture script dials HOST:PORT on loopback)
  *   -              raw s16le 48 kHz on stdin (channels per --channels), read by the audio worker directly
  */
 import { accessSync, constants, statSync, type Stats } from 'node:fs';
@@ -18,7 +19,7 @@ const URL_RW_TIMEOUT_US = 10_000_000;
 /** Protocols a url: source with credentials may use (its URL reaches ffmpeg in a list on stdin). */
 const URL_PROTOCOLS = 'pipe,http,https,tcp,tls,crypto,httpproxy,hls,rtmp,rtmps,rtsp,rtp,udp,srt';
 
-export type SourceKind = 'file' | 'pulse' | 'alsa' | 'lavfi' | 'url' | 'stdin';
+export type SourceKind = 'file' | 'pulse' | 'alsa' | 'lavfi' | 'url' | 'stdin' | 'page';
 
 export interface SourceSpec {
   kind: SourceKind;
@@ -48,6 +49,11 @@ export function parseSource(text: string, pace = true): SourceSpec {
       return { kind, ...plain, paced: pace, seekable: false };
     case 'pulse':
     case 'alsa':
+      return { kind, ...plain, paced: true, seekable: false };
+    case 'page':
+      if (!/^(\[[0-9a-f:.]+\]|[\w.-]+):\d{1,5}$/i.test(target)) {
+        throw new UserError(`--input ${text}: expected page:HOST:PORT where the capture script connects - e.g. page:127.0.0.1:0 (0: a free port)`, 2, 'ERR_INPUT');
+      }
       return { kind, ...plain, paced: true, seekable: false };
     case 'url': {
       const { shown, secrets } = urlCredentials(target);
@@ -104,7 +110,7 @@ export function urlCredentials(url: string): { shown: string; secrets: string[] 
 
 function bad(text: string): UserError {
   return new UserError(
-    `--input "${text}" is not a source - use file:PATH, pulse:SOURCE, alsa:DEVICE, lavfi:GRAPH, url:URL or - (raw s16le 48 kHz on stdin)`,
+    `--input "${text}" is not a source - use file:PATH, pulse:SOURCE, alsa:DEVICE, lavfi:GRAPH, url:URL, page:HOST:PORT or - (raw s16le 48 kHz on stdin)`,
   );
 }
 
@@ -135,5 +141,7 @@ export function inputArgs(spec: SourceSpec, channels: number, offsetSec: number)
     }
     case 'stdin':
       throw new Error('stdin is read by the audio worker, not through ffmpeg');
+    case 'page':
+      throw new Error('page input is received from the meeting page, not through ffmpeg');
   }
 }

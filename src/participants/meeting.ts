@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import pino, { type Logger } from 'pino';
-import { PageIngest, type ParticipantInfo, type Presence } from '../ingest/page';
+import { PageIngest, type ParticipantSummary, type Presence } from '../ingest/page';
 import type { CaptureScriptOptions } from '../page';
 import { CONCEALED, type Frame, frameTime } from '../realtime/frame';
 import { startMetrics, type MetricsServer } from '../ops/metrics';
@@ -63,10 +63,14 @@ export interface PageMeetingOptions {
   strict?: boolean;
   /** Serve /metrics, /healthz (503 while a live capture is silent) and /readyz here (`--metrics`). */
   metrics?: string;
+  /** The participants whose live capture is silent changed (for a health monitor). */
+  onSilence?(silent: string[]): void;
+  /** Shared counters of the mix, when the caller made them (the library's meeting reads them from the start). */
+  stats?: RtStats;
 }
 
-type Resolved = Required<Omit<PageMeetingOptions, 'token' | 'participantSinks' | 'recordDir' | 'durationMs' | 'metrics'>> &
-  Pick<PageMeetingOptions, 'token' | 'participantSinks' | 'recordDir' | 'durationMs' | 'metrics'>;
+type Optional = 'token' | 'participantSinks' | 'recordDir' | 'durationMs' | 'metrics' | 'onSilence' | 'stats';
+type Resolved = Required<Omit<PageMeetingOptions, Optional>> & Pick<PageMeetingOptions, Optional>;
 
 function resolve(o: PageMeetingOptions): Resolved {
   const log = o.log ?? pino({ level: 'silent' });
@@ -97,19 +101,18 @@ interface Stream {
   concealedFrames: number;
 }
 
-export interface ParticipantSummary extends ParticipantInfo {
-  file?: string;
-  dropouts: number;
-  concealedSamples: number;
-  lateSamples: number;
-  holeSamples: number;
-}
+export type { ParticipantSummary } from '../ingest/page/types';
 
 export class PageMeeting {
   private readonly streams = new Map<string, Stream>();
   private readonly control = new Int32Array(new SharedArrayBuffer(PControl.Count * 4));
-  readonly stats = RtStats.create();
-  private readonly mixRing = FrameRing.create({ slots: MIX_RING_SLOTS, channels: 1 });
+  readonly stats: RtStats;
+  /** The mixed meeting's frames (what the meeting's sinks get). */
+  readonly ring = FrameRing.create({ slots: MIX_RING_SLOTS, channels: 1 });
+  /** Priority requests the kernel refused (one line each). */
+  refused: string[] = [];
+  /** Monotonic ns at timeline sample 0. */
+  originNs = 0;
   private readonly gaps: GapDetector;
   private readonly joins = new MessageChannel();
   private silent: string[] = [];
@@ -128,6 +131,7 @@ export class PageMeeting {
   private resolveDone!: () => void;
 
   private constructor(private readonly o: Resolved) {
+    this.stats = o.stats ?? RtStats.create();
     this.gaps = new GapDetector(o.events.report);
     this.done = new Promise((r) => (this.resolveDone = r));
     o.events.recordTo(o.sinks);
@@ -136,12 +140,12 @@ export class PageMeeting {
   static async start(options: PageMeetingOptions): Promise<PageMeeting> {
     const o = resolve(options);
     const m = new PageMeeting(o);
-    const originNs = Number(process.hrtime.bigint());
+    const originNs = (m.originNs = Number(process.hrtime.bigint()));
     const originMs = (m.originMs = performance.timeOrigin + performance.now());
     const init: ParticipantsWorkerInit = {
       control: m.control.buffer as SharedArrayBuffer,
-      mixRing: m.mixRing.buffer,
-      mixShape: { slots: m.mixRing.slots, channels: 1 },
+      mixRing: m.ring.buffer,
+      mixShape: { slots: m.ring.slots, channels: 1 },
       stats: m.stats.buffer,
       joins: m.joins.port2,
       originNs,
@@ -157,6 +161,7 @@ export class PageMeeting {
       m.worker.on('message', (msg: ParticipantsWorkerMessage) => {
         if (msg.type === 'ready') {
           m.audioThread = msg.thread;
+          m.refused = msg.refused;
           for (const r of msg.refused) o.log.warn(`priority refused, running without it: ${r}`);
           resolve();
         } else if (msg.type === 'fatal') reject(new Error(msg.message));
@@ -172,7 +177,10 @@ export class PageMeeting {
       log: o.log,
       report: o.events.report,
       silentAfterMs: o.silentAfterMs,
-      onSilence: (silent) => (m.silent = silent),
+      onSilence: (silent) => {
+        m.silent = silent;
+        o.onSilence?.(silent);
+      },
       feed: {
         presence: (name, state) => m.stream(name)?.input.presence(PRESENCE[state]),
         audio: (name, position, pcm) => {
@@ -200,8 +208,8 @@ export class PageMeeting {
     return {
       startedAt: Date.now(),
       stats: this.stats,
-      ringSlots: this.mixRing.slots,
-      ringFill: () => this.mixRing.fill(),
+      ringSlots: this.ring.slots,
+      ringFill: () => this.ring.fill(),
       threadRoles: () => new Map(),
       partners: () => [],
       log: () => ({ sink: 'library', written: 0, dropped: 0 }),
@@ -294,7 +302,7 @@ export class PageMeeting {
     this.worker.once('exit', () => (workerDone = true));
     const frame = {} as Frame;
     while (!workerDone) {
-      await this.mixRing.waitForData(20);
+      await this.ring.waitForData(20);
       this.drain(frame);
     }
     this.drain(frame);
@@ -320,10 +328,10 @@ export class PageMeeting {
         s.ring.release();
       }
     }
-    while (this.mixRing.peek(frame)) {
+    while (this.ring.peek(frame)) {
       this.gaps.frame(frame);
       this.write(this.o.sinks, frame);
-      this.mixRing.release();
+      this.ring.release();
     }
   }
 

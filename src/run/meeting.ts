@@ -37,6 +37,10 @@ import type { MeetingOptions } from './options';
 import { resolveOptions, type ResolvedOptions } from './resolve';
 import type { PartnerStateChange, TranscriptSegment } from './partner-types';
 import { AudioPipeline } from './pipeline';
+import { PagePipeline } from '../participants/pipeline';
+import { participantPartners } from '../participants/partners';
+import type { ParticipantSummary } from '../ingest/page/types';
+import type { CaptureScriptOptions } from '../page';
 import { buildSummary, partnerSummary, threadSummary, type AudioEnd, type RunSummary } from './summary';
 
 /** The handle's events and their arguments. */
@@ -81,7 +85,7 @@ export class Meeting extends EventEmitter<MeetingEventMap> {
   private log!: Logger;
   private events!: MeetingEvents;
   private health!: HealthMonitor;
-  private pipeline!: AudioPipeline;
+  private pipeline!: AudioPipeline | PagePipeline;
   private fanout!: FanOut;
   private ops?: Ops;
   private recorder?: Recorder;
@@ -103,6 +107,16 @@ export class Meeting extends EventEmitter<MeetingEventMap> {
     this.id = this.o.meetingId;
     for (const s of this.o.input.secrets) this.secrets.add(s);
     this.finished = new Promise((resolve) => (this.settle = resolve));
+  }
+
+  /**
+   * With a page input: the receiver the meeting page's capture script connects to - `captureScript()`
+   * for Playwright's addInitScript / Puppeteer's evaluateOnNewDocument (it holds the meeting's token:
+   * for the browser only), and each participant so far.
+   */
+  get page(): { captureScript(extra?: Omit<CaptureScriptOptions, 'url' | 'token'>): string; url: string; participants(): ParticipantSummary[] } | undefined {
+    const p = this.pipeline instanceof PagePipeline ? this.pipeline.page : undefined;
+    return p && { captureScript: (extra) => p.captureScript(extra), url: p.url, participants: () => p.participants() };
   }
 
   /** The meeting's health now. */
@@ -146,10 +160,31 @@ export class Meeting extends EventEmitter<MeetingEventMap> {
       }
       this.logging = createLogging({ ...o.log, meetingId: this.id, secrets: this.secrets });
       this.log = moduleLogger(this.logging, 'main');
-      const ffmpeg = o.input.kind === 'stdin' ? undefined : await findFfmpeg();
+      const ffmpeg = o.input.kind === 'stdin' || o.input.kind === 'page' ? undefined : await findFfmpeg();
       this.events = new MeetingEvents(this.log, { meetingId: this.id, secrets: this.secrets, origin: () => this.origin() });
       this.events.onEvent((e) => this.emitSafe('event', e));
-      this.pipeline = new AudioPipeline({
+      this.pipeline =
+        o.input.kind === 'page'
+          ? new PagePipeline({
+              input: o.input,
+              bitrate: o.bitrate,
+              conceal: o.conceal,
+              maxJitterMs: o.maxJitterMs,
+              sched: o.sched,
+              strict: o.strict,
+              durationMs: o.durationMs,
+              log: moduleLogger(this.logging, 'ingest'),
+              events: this.events,
+              recordDir: this.recordDir,
+              silentAfterMs: o.captureSilentAfterMs,
+              // Transcripts per speaker: the partners once per participant (else they get the mix, below).
+              ...(o.participantTranscripts === 'each' &&
+                o.partners.length && {
+                  participantSinks: participantPartners({ ...this.partnerContext(), specs: o.partners, recordDir: this.recordDir, onTranscript: (t) => this.emitSafe('transcript', t) }),
+                }),
+              onSilence: (silent) => this.health.set('capture', silent.length ? `capture silent: ${silent.join(', ')}` : undefined),
+            })
+          : new AudioPipeline({
         input: o.input,
         channels: o.channels,
         loop: { bitrate: o.bitrate, conceal: o.conceal, maxJitterMs: o.maxJitterMs },
@@ -176,7 +211,8 @@ export class Meeting extends EventEmitter<MeetingEventMap> {
       await this.pipeline.startAudio();
       for (const r of this.pipeline.refused) this.log.warn(`priority refused, running without it: ${r}`);
       if (this.pipeline.threads[0]) this.log.info({ thread: this.pipeline.threads[0] }, 'audio worker ready');
-      this.partners = createPartnerSinks(o.partners, this.partnerContext());
+      const mixPartners = o.input.kind === 'page' && o.participantTranscripts === 'each' ? [] : o.partners;
+      this.partners = createPartnerSinks(mixPartners, this.partnerContext());
       if (this.recordDir) {
         this.recorder = new Recorder({
           dir: this.recordDir,
@@ -300,7 +336,7 @@ export class Meeting extends EventEmitter<MeetingEventMap> {
   private summary(end: AudioEnd, endedAt: number, complete: boolean): RunSummary {
     const p = this.pipeline;
     const rec = this.recorder?.stats();
-    return buildSummary({
+    const summary = buildSummary({
       meetingId: this.id,
       segment: this.segment,
       outcome: end,
@@ -327,6 +363,9 @@ export class Meeting extends EventEmitter<MeetingEventMap> {
           }
         : null,
     });
+    // A page input: each participant (presence, file, dropouts, upstream losses).
+    if (p instanceof PagePipeline) summary.participants = p.participants();
+    return summary;
   }
 
   /** Every file of the meeting, relative to its folder (the log too when it is inside). */

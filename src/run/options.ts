@@ -91,6 +91,14 @@ export interface MeetingOptions {
   test?: TestHooks;
   /** @internal The CLI's partner flags (PartnerFlagValues), parsed by the partners' own parser instead of `partners`. */
   partnerFlags?: Record<string, unknown>;
+  /**
+   * With `input: 'page:HOST:PORT'` (each participant from the meeting page): 'each' opens the
+   * partners once per participant, every segment's speaker being the participant; 'mix' (the
+   * default) streams the mixed meeting as with any input.
+   */
+  participantTranscripts?: 'mix' | 'each';
+  /** With a page input: a live participant's capture delivering nothing or digital silence this long is capture_silent (default '10s'). */
+  captureSilentAfter?: Duration;
 }
 
 /** @internal */

@@ -35,6 +35,8 @@ export interface ResolvedOptions {
   firstAudioMs: number;
   signal?: AbortSignal;
   test: TestHooks;
+  participantTranscripts: 'mix' | 'each';
+  captureSilentAfterMs: number;
 }
 
 const FIRST_AUDIO_MS = 15_000;
@@ -89,7 +91,14 @@ export function resolveOptions(o: MeetingOptions): ResolvedOptions {
     firstAudioMs: Math.min(firstAudio, durationMs ?? Infinity),
     signal: o.signal,
     test: o.test ?? {},
+    participantTranscripts: participantTranscripts(o.participantTranscripts),
+    captureSilentAfterMs: o.captureSilentAfter === undefined ? 10_000 : positiveDuration(o.captureSilentAfter, 'capture-silent-after'),
   };
+}
+
+function participantTranscripts(v: unknown): 'mix' | 'each' {
+  if (v === undefined || v === 'mix' || v === 'each') return v ?? 'mix';
+  throw new UserError(`participant-transcripts "${String(v)}" - use mix or each`);
 }
 
 function duration(d: Duration, name: string): number {

@@ -5,6 +5,7 @@
  * partners that `partnersRequired` names delivered).
  */
 import { hostname } from 'node:os';
+import type { ParticipantSummary } from '../ingest/page/types';
 import type { ThreadStat } from '../ops/proc';
 import { Stat, type RtStats } from '../realtime/stats';
 import type { LogStats } from '../logging/sink';
@@ -32,6 +33,8 @@ export type PartnerSummary = Pick<
 
 export interface RunSummary {
   meetingId: string;
+  /** With a page input: every participant (presence at the end, recording, dropouts, upstream concealment). */
+  participants?: ParticipantSummary[];
   /** 2, 3... when the meeting was recorded into a segment folder of a folder that held a meeting already. */
   segment?: number;
   /** How the audio side ended: the input ended, --duration was reached, stop() (or a signal), or a failure. */

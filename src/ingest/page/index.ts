@@ -14,7 +14,9 @@ import { SilenceWatchdog } from '../silence';
 import { PageServer, type PageServerStats, type PageTrack } from './server';
 import { UpstreamLoss } from './upstream';
 
-export type Presence = 'live' | 'muted' | 'left';
+import type { ParticipantInfo, Presence } from './types';
+
+export type { ParticipantInfo, ParticipantSummary, Presence } from './types';
 
 /** Where participants' audio goes (the real-time path, or a test's recorder). */
 export interface ParticipantFeed {
@@ -39,13 +41,6 @@ export interface PageIngestOptions {
   onSilence?(silentParticipants: string[]): void;
 }
 
-export interface ParticipantInfo {
-  participant: string;
-  presence: Presence;
-  tracks: number;
-  /** Samples the browser concealed for this participant (upstream losses). */
-  upstreamConcealedSamples: number;
-}
 
 export class PageIngest {
   private readonly presence = new Map<string, Presence>();
