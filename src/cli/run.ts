@@ -17,6 +17,11 @@ const HELP = `usage: earshot run --input SPEC [options]
        earshot run --queue URL [--record-root DIR] [options]   (meetings from the queue: --queue --help)
 
   --input SPEC             file:PATH | pulse:SOURCE | alsa:DEVICE | lavfi:GRAPH | url:URL | - (raw s16le 48 kHz on stdin)
+                           | page:HOST:PORT (every participant from the meeting page: the bot injects the capture
+                           script of earshot/page, captureScript({ url: 'ws://HOST:PORT/', token }))
+  --page-token-env VAR     page input: the meeting's token, read from $VAR (the bot gives the script the same)
+  --participant-transcripts each|mix   page input: a partner connection per participant (speaker = participant) or the mix (default)
+  --capture-silent-after DUR           page input: a live participant silent this long is capture_silent (default 10s)
   --max-jitter DUR         how unevenly the input may arrive (default 500ms, 20ms-5s): bursts and chunks
                            whose audio comes at most DUR after its time lose nothing and raise no event
                            (e.g. stdin pushed in 400 ms chunks, Pulse's 100 ms bursts). Audio missing for
@@ -58,6 +63,9 @@ is complete but a partner that --partners-required names never delivered (stderr
 export const options = {
   input: { type: 'string' },
   'max-jitter': { type: 'string' },
+  'page-token-env': { type: 'string' },
+  'participant-transcripts': { type: 'string' },
+  'capture-silent-after': { type: 'string' },
   'meeting-id': { type: 'string' },
   record: { type: 'string' },
   'record-existing': { type: 'string' },
@@ -99,6 +107,9 @@ export async function main(argv: string[]): Promise<number> {
   const log = loggingOptionsFrom(values);
   const opts: MeetingOptions = {
     input: values.input,
+    ...(values.input.startsWith('page:') && { pageToken: pageToken(values['page-token-env']) }),
+    participantTranscripts: values['participant-transcripts'] as MeetingOptions['participantTranscripts'],
+    captureSilentAfter: values['capture-silent-after'],
     meetingId: values['meeting-id'] ?? (process.env.MEETING_ID || undefined),
     record: values.record,
     recordExisting: values['record-existing'] as RecordExisting | undefined,
@@ -219,4 +230,12 @@ function report(s: RunSummary, meeting: Meeting): void {
   if (s.error) out.push(`earshot: ${s.error.message}`);
   if (meeting.summaryError) out.push(`earshot: ${meeting.summaryError}; the summary follows:\n${JSON.stringify(s)}`);
   process.stderr.write(out.join('\n') + '\n');
+}
+
+/** The page token from the environment variable the operator named (never from argv, where any user can read it). */
+function pageToken(env: string | undefined): string {
+  if (!env) throw new UserError('--input page: needs --page-token-env VAR - the token the capture script in the meeting page presents (set $VAR for earshot and give the bot the same)');
+  const token = process.env[env];
+  if (!token) throw new UserError(`--page-token-env ${env}: $${env} is not set - export the meeting's page token in it`);
+  return token;
 }

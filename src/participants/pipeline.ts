@@ -32,6 +32,7 @@ export interface PagePipelineOptions {
   events: MeetingEvents;
   recordDir?: string;
   silentAfterMs?: number;
+  token?: string;
   participantSinks?: (participant: string) => FrameSink[];
   /** The participants whose live capture is silent (empty: none). */
   onSilence(silent: string[]): void;
@@ -79,6 +80,7 @@ export class PagePipeline {
     this.meeting = await PageMeeting.start({
       host,
       port,
+      token: o.token,
       log: o.log,
       events: o.events,
       sinks: [{ name: 'meeting', write: (f) => this.fanout?.(f), close: async () => {} }],

@@ -106,6 +106,7 @@ export class Meeting extends EventEmitter<MeetingEventMap> {
     this.o = resolveOptions(options);
     this.id = this.o.meetingId;
     for (const s of this.o.input.secrets) this.secrets.add(s);
+    if (this.o.pageToken) this.secrets.add(this.o.pageToken);
     this.finished = new Promise((resolve) => (this.settle = resolve));
   }
 
@@ -177,6 +178,7 @@ export class Meeting extends EventEmitter<MeetingEventMap> {
               events: this.events,
               recordDir: this.recordDir,
               silentAfterMs: o.captureSilentAfterMs,
+              token: o.pageToken,
               // Transcripts per speaker: the partners once per participant (else they get the mix, below).
               ...(o.participantTranscripts === 'each' &&
                 o.partners.length && {

@@ -97,6 +97,8 @@ export interface MeetingOptions {
    * default) streams the mixed meeting as with any input.
    */
   participantTranscripts?: 'mix' | 'each';
+  /** With a page input: the token the capture script must present (default: a random one, see `meeting.page.captureScript()`). */
+  pageToken?: string;
   /** With a page input: a live participant's capture delivering nothing or digital silence this long is capture_silent (default '10s'). */
   captureSilentAfter?: Duration;
 }

@@ -37,6 +37,7 @@ export interface ResolvedOptions {
   test: TestHooks;
   participantTranscripts: 'mix' | 'each';
   captureSilentAfterMs: number;
+  pageToken?: string;
 }
 
 const FIRST_AUDIO_MS = 15_000;
@@ -92,6 +93,7 @@ export function resolveOptions(o: MeetingOptions): ResolvedOptions {
     signal: o.signal,
     test: o.test ?? {},
     participantTranscripts: participantTranscripts(o.participantTranscripts),
+    ...(o.pageToken !== undefined && { pageToken: o.pageToken }),
     captureSilentAfterMs: o.captureSilentAfter === undefined ? 10_000 : positiveDuration(o.captureSilentAfter, 'capture-silent-after'),
   };
 }
