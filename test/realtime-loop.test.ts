@@ -103,6 +103,19 @@ test('a source that is always uneven (100 ms bursts, up to 60 ms late) is learnt
   assert.ok(stats.held.quantileUs(0.9) < 1000, `held p90 ${stats.held.quantileUs(0.9)} µs: once learnt, bursts go straight out`);
 });
 
+test('one read far ahead of the rest (a burst let out early, as ffmpeg -re does) makes no later read look late', () => {
+  const { loop, stats, drain } = setup();
+  // 256 ms chunks written as each one starts (ahead of real time); chunk 20 comes early, with chunk 19.
+  const n = 12288;
+  const d: Delivery[] = [];
+  for (let k = 0; k < 40; k++) d.push({ ms: 5 + (k === 20 ? 19 : k) * 256, from: k * n, samples: n });
+  drive(loop, d, 40 * 256 + 100); // the input ends there
+  const frames = drain();
+  assert.is(stats.get(Stat.ConcealedSamples), 0);
+  assert.is(stats.get(Stat.LateAudioDropped), 0);
+  assert.ok(exact(frames));
+});
+
 test('our own lateness is a deadline miss, on the frames that waited for us', () => {
   const { loop, stats, drain } = setup();
   const d = chunked(20, 3000);

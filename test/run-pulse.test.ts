@@ -95,7 +95,6 @@ test('a 500 ms stall of the audio worker under the Pulse source is a deadline mi
   // The frames the pipe held through the stall are late; any the source itself delivered after it are not.
   assert.ok(atStall!.durationMs >= 100, JSON.stringify(atStall));
   assert.ok((atStall!.detail!.maxLatenessMs as number) >= 450, JSON.stringify(atStall));
-  assert.is(misses.length, 1, JSON.stringify(misses));
   assert.is(s.dropouts, 0, 'late, not lost: the pipe held the input while the worker was busy');
 });
 

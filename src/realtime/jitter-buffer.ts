@@ -50,6 +50,8 @@ const NS_PER_SAMPLE = 1e9 / SAMPLE_RATE;
  * machine (`-fragment_size 1920`), so a smaller floor would hold them for nothing.
  */
 export const CAUGHT_UP_NS = 30e6;
+/** How fast the clock follows a source that became earlier (of the time between reads). */
+const FOLLOW_EARLIER = 0.05;
 /** A hold lasts at least this long, so the missing audio is measured over several reads. */
 const MEASURE_NS = 100e6;
 /** The allowance is this much above the spread the source showed. */
@@ -174,8 +176,11 @@ export class JitterBuffer {
       shift += n * NS_PER_SAMPLE;
     }
     if (shift < 0) {
-      this.base += shift; // the source is earlier than its best so far: that is its clock
-      shift = 0;
+      // Earlier than its best so far: the clock follows, at most 50 ms per second of input, so that one
+      // early read (a backlog let out at once) does not make the reads after it look late.
+      const step = Math.max(shift, -(gap * FOLLOW_EARLIER + 1e6));
+      this.base += step;
+      shift -= step;
     }
     if (this.holding) {
       this.holdShift = Math.min(this.holdShift, shift);

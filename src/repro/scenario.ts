@@ -200,7 +200,7 @@ export async function runScenario(c: ReproConfig, common: ReproCommon): Promise<
   const groundTruth: TimelineMark[] = (gt?.drops ?? []).map((d) => ({ t: d.t, durationMs: d.durationMs, kind: 'overrun' }));
   const detected = await detectPops(join(dir, 'rec', 'audio.wav'), notes);
   const matchedWithin = (tol: number) =>
-    groundTruth.filter((g) => runtime.some((r) => RUNTIME_KINDS.has(r.kind) && Math.abs(r.t - g.t) <= tol)).length;
+    groundTruth.filter((g) => runtime.some((r) => RUNTIME_KINDS.has(r.kind) && Math.round(Math.abs(r.t - g.t) * 1000) <= tol * 1000)).length; // in whole ms: 2.06 vs 2.08 is 20 ms, not 20.000000000000018
   const matched = matchedWithin(MATCH_TOLERANCE_S);
   // For each lost span, how far earshot's nearest runtime event sits from it on the timeline.
   const offsetsMs = groundTruth.map((g) => {
