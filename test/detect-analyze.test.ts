@@ -192,6 +192,34 @@ test('8 kHz speech driven into clipping (peaks two samples wide) is clipping', (
   assert.ok(found(ev, 'clipping', first / 8000, 0.01), JSON.stringify(ev));
 });
 
+/** `x` through libopus at `kbps` and back (ffmpeg), at 48 kHz: what a recording or an archive holds. */
+function opusRoundTrip(x: Float32Array, kbps: number): Float32Array {
+  const ogg = execFileSync('ffmpeg', ['-v', 'error', '-f', 'f32le', '-ar', '48000', '-ac', '1', '-i', 'pipe:0', '-c:a', 'libopus', '-b:a', `${kbps}k`, '-f', 'ogg', 'pipe:1'],
+    { input: Buffer.from(x.buffer, x.byteOffset, x.byteLength), maxBuffer: 1 << 26 });
+  const out = execFileSync('ffmpeg', ['-v', 'error', '-i', 'pipe:0', '-f', 'f32le', '-acodec', 'pcm_f32le', 'pipe:1'], { input: ogg, maxBuffer: 1 << 26 });
+  return new Float32Array(out.buffer.slice(out.byteOffset, out.byteOffset + out.byteLength));
+}
+
+function analyzeLossy(x: Float32Array): DetectEvent[] {
+  const a = new ChannelAnalyzer(48000, 0, { lossy: true });
+  a.push(x);
+  return a.finish();
+}
+
+test('after an Opus round trip (32 kb/s), a replayed 20 ms frame is a repeat and a 30 ms hole a dropout; the clean copy gives neither', () => {
+  const x = voice.slice();
+  // In the word's onset: inside a held vowel a replayed frame is the vowel again, neither heard nor found.
+  const rep = Math.round(0.3 * 48000);
+  x.copyWithin(rep, rep - 960, rep); // the frame before, played again over the next one
+  const hole = activeAt(x, 48000, 0.8, 1.2);
+  x.fill(0, hole, hole + 1440);
+  const ev = analyzeLossy(opusRoundTrip(x, 32));
+  assert.ok(found(ev, 'repeat', rep / 48000, 0.01), JSON.stringify(ev));
+  assert.ok(found(ev, 'dropout', hole / 48000, 0.01), JSON.stringify(ev));
+  const clean = analyzeLossy(opusRoundTrip(voice, 32));
+  assert.not.ok(clean.some((e) => e.kind === 'repeat' || e.kind === 'dropout'), JSON.stringify(clean));
+});
+
 test('the block size does not change the result', () => {
   const x = speech.slice();
   const at = activeAt(x, 8000, 0.5, 2.5);

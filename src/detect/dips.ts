@@ -35,9 +35,6 @@ const MIN_SIDE_DB = -50;
 const MIN_HOLE_MS = 2;
 const MAX_HOLE_MS = 250;
 
-/** Every hole decided, with its figures, when a debug sink is installed (bench tuning only). */
-export const dipDebug: { holes?: Array<{ start: number; end: number; pre: number; post: number; deepest: number; fallMs: number; kept: boolean }> } = {};
-
 export class DipTracker {
   private readonly block: number;
   private readonly edge: number;
@@ -140,7 +137,6 @@ export class DipTracker {
     const holeBlocks = this.lastLow + 1 - this.start;
     const ok = this.post >= MIN_SIDE_DB && this.post - this.deepest >= DROP_DB && side - this.deepest >= this.depth &&
       holeBlocks >= this.minHole && holeBlocks <= this.maxHole;
-    dipDebug.holes?.push({ start: this.start * this.block, end: (this.lastLow + 1) * this.block, pre: this.pre, post: this.post, deepest: this.deepest, fallMs: 0, kept: ok });
     if (ok) {
       const B = this.block;
       out.push({ kind: 'dropout', start: this.start * B, end: (this.lastLow + 1) * B, level: 10 ** (this.pre / 20) });

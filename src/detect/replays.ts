@@ -26,10 +26,6 @@ const AROUND_MIN = 0.6;
 /** The copy must be audible: RMS of at least -45 dBFS. */
 const MIN_RMS_DB = -45;
 
-/** Every candidate with its figures, when a debug sink is installed (bench tuning only). */
-export const replayDebug: { candidates?: Array<{ start: number; lag: number; rc: number; before: number; after: number; rms: number }> } = {};
-const DEBUG_MATCH = 0.2;
-
 /** A copy found at one lag, with how close it was (the difference ratio). */
 type Candidate = RawEvent & { match: number };
 
@@ -77,15 +73,10 @@ class LagFollower {
     // The candidate is the window that ended L samples ago: a local minimum, low, with high ratios a lag either side.
     const c = n - L;
     const rc = this.ratios[c % R];
-    const debug = replayDebug.candidates;
-    if (rc > (debug ? DEBUG_MATCH : MATCH_MAX * sens)) return;
+    if (rc > MATCH_MAX * sens) return;
     if (this.ratios[(c - 1) % R] < rc || this.ratios[(c + 1) % R] <= rc) return;
     const before = this.ratios[(c - L) % R];
     const after = this.ratios[n % R];
-    if (debug) {
-      debug.push({ start: origin + c - L + 1, lag: L, rc, before, after, rms: Math.sqrt(this.levels[c % R] / L) });
-      return;
-    }
     if (before < AROUND_MIN / sens || after < AROUND_MIN / sens) return;
     out.push({ kind: 'repeat', start: origin + c - L + 1, end: origin + c + 1, level: Math.sqrt(this.levels[c % R] / L), match: rc });
   }
