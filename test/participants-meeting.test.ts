@@ -83,7 +83,8 @@ test('every participant has a recording that correlates with what it played, and
     const source = decode(voices[voice!]!);
     const heard = name === 'erin' ? source.subarray(0, 9 * RATE) : source; // she joined late: what she played
     const r = warpedCorrelation(heard, recording.subarray(0));
-    assert.ok(r >= 0.9, `${name}: r=${r.toFixed(3)}`);
+    const theirs = events.filter((e) => e.participant === name).map((e) => `${e.kind} ${e.t} s ${e.durationMs} ms`);
+    assert.ok(r >= 0.9, `${name}: r=${r.toFixed(3)} (events: ${theirs.join('; ') || 'none'})`);
   }
   const lengths = [undefined, 'alice', 'bob', 'carol', 'dave', 'erin'].map((p) => decode(file(p)).length);
   assert.ok(lengths.every((n) => n === lengths[0]), `lengths ${lengths.join(', ')}`);
