@@ -69,7 +69,6 @@ EOF
   rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/cache/apt/*.bin "$root"/var/lib/apt/lists/*
   tar -C "$root" -c . | docker import \
     -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-    -c 'ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt' \
     -c 'CMD ["bash"]' - "$DEBIAN_IMAGE" >/dev/null
 fi
 

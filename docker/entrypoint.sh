@@ -22,8 +22,9 @@
 #   EARSHOT_WAV=1, EARSHOT_LOG_LEVEL  -> the `earshot run` flags of the same names
 #   EARSHOT_UID/EARSHOT_GID  the user to drop to when started as root (default 10001)
 #
-# Any VAR_FILE is read into VAR (Docker/Kubernetes secrets), so keys never sit
-# in the environment of `docker inspect` or in the pod spec.
+# Any EARSHOT_..._FILE is read into EARSHOT_... (Docker/Kubernetes secrets), so keys never sit
+# in the environment of `docker inspect` or in the pod spec. Only ours: other *_FILE variables
+# (SSL_CERT_FILE...) name files for other programs.
 #
 # Priority for the audio thread, without running the bot as root:
 #   - started as root with SYS_NICE: drop to EARSHOT_UID keeping only CAP_SYS_NICE, as an
@@ -42,8 +43,8 @@ die() {
   exit 2
 }
 
-# ---- secrets: VAR_FILE -> VAR ----
-for file_var in $(env | sed -n 's/^\([A-Za-z_][A-Za-z0-9_]*\)_FILE=.*/\1/p'); do
+# ---- secrets: EARSHOT_..._FILE -> EARSHOT_... ----
+for file_var in $(env | sed -n 's/^\(EARSHOT_[A-Za-z0-9_]*\)_FILE=.*/\1/p'); do
   eval "path=\${${file_var}_FILE}"
   eval "already=\${${file_var}+set}"
   [ "${already:-}" = set ] && die "both $file_var and ${file_var}_FILE are set - keep one"
@@ -118,6 +119,19 @@ cap_sys_nice_in() { # $1: CapBnd | CapEff; CAP_SYS_NICE is bit 23
   [ $(( (0x$mask >> 23) & 1 )) -eq 1 ]
 }
 no_new_privs=$(sed -n 's/^NoNewPrivs:[[:space:]]*//p' /proc/self/status)
+
+# Say at once, in one line, when the audio thread's priority will be refused (the meeting runs
+# without it; the log has the kernel's answer). Lowering nice to N needs CAP_SYS_NICE or an
+# RLIMIT_NICE of at least 20 - N.
+if { [ "$(id -u)" = 0 ] && cap_sys_nice_in CapBnd; } || cap_sys_nice_in CapEff ||
+  { cap_sys_nice_in CapBnd && [ "$no_new_privs" = 0 ] && [ -x /usr/local/bin/node-sysnice ]; }; then
+  :
+elif [ "${EARSHOT_RT_NICE:-0}" -lt 0 ]; then
+  rlimit_nice=$(sed -n 's/^Max nice priority[[:space:]]*\([0-9]*\).*/\1/p' /proc/self/limits)
+  if [ "${rlimit_nice:-0}" -lt $((20 - EARSHOT_RT_NICE)) ]; then
+    echo "earshot-entrypoint: warning: no CAP_SYS_NICE and RLIMIT_NICE ${rlimit_nice:-0}: the audio thread cannot have nice $EARSHOT_RT_NICE and runs at nice 0 - give the container --cap-add SYS_NICE (or --ulimit nice=$((20 - EARSHOT_RT_NICE)))" >&2
+  fi
+fi
 
 if [ "$(id -u)" = 0 ]; then
   uid="${EARSHOT_UID:-10001}"

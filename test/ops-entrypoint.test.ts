@@ -46,12 +46,15 @@ test('configuration errors are one line and exit 2, before anything starts', () 
     r = run({ MEETING_ID: 'm1' });
     assert.match(r.stderr, /EARSHOT_INPUT is not set/);
     writeFileSync(join(dir, 'key'), 'sekrit\n');
-    r = run({ MEETING_ID: 'm1', EARSHOT_INPUT: 'lavfi:sine', X_KEY: 'a', X_KEY_FILE: join(dir, 'key') });
+    r = run({ MEETING_ID: 'm1', EARSHOT_INPUT: 'lavfi:sine', EARSHOT_X_KEY: 'a', EARSHOT_X_KEY_FILE: join(dir, 'key') });
     assert.is(r.status, 2);
-    assert.match(r.stderr, /both X_KEY and X_KEY_FILE are set/);
+    assert.match(r.stderr, /both EARSHOT_X_KEY and EARSHOT_X_KEY_FILE are set/);
     assert.not.match(r.stderr, /sekrit/);
-    r = run({ MEETING_ID: 'm1', EARSHOT_INPUT: 'lavfi:sine', X_KEY_FILE: join(dir, 'missing') });
-    assert.match(r.stderr, /X_KEY_FILE: cannot read/);
+    r = run({ MEETING_ID: 'm1', EARSHOT_INPUT: 'lavfi:sine', EARSHOT_X_KEY_FILE: join(dir, 'missing') });
+    assert.match(r.stderr, /EARSHOT_X_KEY_FILE: cannot read/);
+    // Other programs' *_FILE variables are theirs (a CA bundle is no secret to load).
+    r = run({ MEETING_ID: 'm1', EARSHOT_INPUT: 'lavfi:sine', SSL_CERT_FILE: join(dir, 'missing'), EARSHOT_LOG_SINK: 'console-sync' });
+    assert.match(r.stderr, /console-sync/);
     r = run({ MEETING_ID: 'm1', EARSHOT_INPUT: 'lavfi:sine', EARSHOT_LOG_SINK: 'console-sync', EARSHOT_RECORD_ROOT: dir });
     assert.is(r.status, 2);
     assert.match(r.stderr, /console-sync/);
