@@ -13,6 +13,7 @@
  * Run it under the machine lock (`flock /work/locks/cpu npm run bench:participants`).
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import pino from 'pino';
 import type { Browser } from 'playwright-core';
 import { PageMeeting } from '../src/participants/meeting';
@@ -114,6 +115,8 @@ async function main(): Promise<void> {
     served.server.close();
   }
   process.stdout.write(table(rows) + '\n');
+  // A shared machine: say how loaded it was (other work than ours makes every figure worse).
+  process.stdout.write(`load average at the end (1/5/15 min): ${loadavg().map((l) => l.toFixed(2)).join(' / ')} on ${readFileSync('/proc/cpuinfo', 'utf8').split('\nprocessor').length} CPUs\n`);
 }
 
 void main();
