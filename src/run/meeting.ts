@@ -37,6 +37,7 @@ import type { MeetingOptions } from './options';
 import { resolveOptions, type ResolvedOptions } from './resolve';
 import type { PartnerStateChange, TranscriptSegment } from './partner-types';
 import { AudioPipeline } from './pipeline';
+import { SilenceWatchdog, silenceSink } from '../ingest/silence';
 import { PagePipeline } from '../participants/pipeline';
 import { participantPartners } from '../participants/partners';
 import type { ParticipantSummary } from '../ingest/page/types';
@@ -227,6 +228,7 @@ export class Meeting extends EventEmitter<MeetingEventMap> {
         this.events.onEvent((e) => this.recorder!.event(e));
       }
       if (o.test.frameTimesFile) this.extraSinks.push(new FrameTimesSink(o.test.frameTimesFile));
+      if (o.input.kind === 'pulse' || o.input.kind === 'alsa') this.extraSinks.push(this.captureWatchdog());
       const sinks: FrameSink[] = [...(this.recorder ? [this.recorder] : []), ...this.partners, ...this.extraSinks];
       this.fanout = new FanOut(sinks, this.events.report);
       await this.pipeline.startIngest();
@@ -239,6 +241,21 @@ export class Meeting extends EventEmitter<MeetingEventMap> {
     o.signal?.addEventListener('abort', () => void this.stop(), { once: true });
     if (o.signal?.aborted) void this.stop();
     void this.run().then(this.settle);
+  }
+
+  /**
+   * A live capture device (a Pulse monitor, an ALSA device) that delivers only digital silence for
+   * `captureSilentAfter` is capture_silent, and the meeting degraded until sound comes back.
+   */
+  private captureWatchdog(): FrameSink {
+    const watchdog = new SilenceWatchdog({
+      afterMs: this.o.captureSilentAfterMs,
+      report: this.events.report,
+      timelineSec: () => this.now() - this.o.captureSilentAfterMs / 1000,
+      onChange: (silent) => this.health.set('capture', silent.length ? `capture silent: ${this.o.input.shown} delivers only digital silence` : undefined),
+    }).start();
+    const sink = silenceSink(watchdog);
+    return { ...sink, close: async () => (await sink.close(), watchdog.stop()) };
   }
 
   /** Undoes a start that failed part-way: nothing keeps running, nothing is left half-open. */
