@@ -16,7 +16,7 @@ import type { MeetingEvent } from '../src/events';
 import { startMeeting, type Meeting, type RunSummary, type TranscriptSegment } from '../src';
 import { startEmulator, type Emulator } from '../src/partners/emulator';
 import { correlation, decode } from './fixtures/audio';
-import { launchChromium, makeVoices, serveMeeting, TestMeeting, warpedCorrelation } from './fixtures/meeting';
+import { launchChromium, makeVoices, note, serveMeeting, TestMeeting, warpedCorrelation } from './fixtures/meeting';
 import { tempDir } from './tmp';
 
 const RATE = 48000;
@@ -83,10 +83,12 @@ test('every participant has a recording that correlates with what it played, and
     const source = decode(voices[voice!]!);
     const heard = name === 'erin' ? source.subarray(0, 9 * RATE) : source; // she joined late: what she played
     const r = warpedCorrelation(heard, recording.subarray(0));
+    note(`${name}: participants/${name}/audio.opus envelope r = ${r.toFixed(3)}`);
     const theirs = events.filter((e) => e.participant === name).map((e) => `${e.kind} ${e.t} s ${e.durationMs} ms`);
     assert.ok(r >= 0.9, `${name}: r=${r.toFixed(3)} (events: ${theirs.join('; ') || 'none'})`);
   }
   const lengths = [undefined, 'alice', 'bob', 'carol', 'dave', 'erin'].map((p) => decode(file(p)).length);
+  note(`samples in audio.opus and each participant's file: ${lengths.join(', ')}`);
   assert.ok(lengths.every((n) => n === lengths[0]), `lengths ${lengths.join(', ')}`);
 });
 
@@ -101,17 +103,21 @@ test('the mixed recording correlates with the mix of what the participants playe
     for (let i = 0; i < until && at + i < expected.length; i++) expected[at + i]! += source[i]!;
   }
   const r = warpedCorrelation(Int16Array.from(expected, (v) => Math.max(-32768, Math.min(32767, v))), mixed, 50);
+  note(`mix against the mix of the sources: r = ${r.toFixed(3)}`);
   assert.ok(r >= 0.9, `mix against the sources: r=${r.toFixed(3)}`);
   // And exactly: the mix is the sum of the participants' own streams, sample-aligned.
   const sum = new Int32Array(mixed.length);
   for (const p of ['alice', 'bob', 'carol', 'dave', 'erin']) decode(file(p)).forEach((v, i) => (sum[i] += v));
   const { peak, lagSec } = correlation(Int16Array.from(sum, (v) => Math.max(-32768, Math.min(32767, v))), mixed, 0.05);
+  note(`mix against the sum of the participants' files: r = ${peak.toFixed(3)} at lag ${lagSec} s`);
   assert.ok(peak >= 0.98 && lagSec === 0, `mix against the participants' recordings: r=${peak.toFixed(3)} at ${lagSec} s`);
 });
 
 test('a dead capture is capture_silent for that participant and unhealthy; leaving and joining are no dropouts', () => {
   const silent = events.filter((e) => e.kind === 'capture_silent');
   assert.equal(silent.map((e) => e.participant), ['dave'], JSON.stringify(silent));
+  note(`while dave's capture was dead: status ${whileSilent?.status}, /healthz "${whileSilent?.healthz.trim()}"; after he left: ${afterLeaving?.status}`);
+  note(`dropouts: ${JSON.stringify(events.filter((e) => e.kind === 'dropout').map((e) => [e.participant, e.t, e.durationMs]))}; dave left at ${leftAtSec.toFixed(2)} s`);
   assert.equal(whileSilent, { status: 'degraded', healthz: 'degraded: capture: capture silent: dave\n' }, '/healthz says so');
   assert.equal(afterLeaving, { status: 'ok' });
   // Dave's dead capture is missing audio while he is live (a dropout, besides capture_silent); it ends when he leaves.
@@ -128,6 +134,7 @@ test('a dead capture is capture_silent for that participant and unhealthy; leavi
 
 test('with a partner connection per participant, every transcript segment carries its speaker, inside the time that speaker was there', () => {
   const speakers = new Set(transcripts.map((t) => t.speaker));
+  note(`transcript segments by speaker: ${JSON.stringify(Object.fromEntries([...speakers].map((p) => [p, transcripts.filter((t) => t.speaker === p).length])))}`);
   for (const p of ['alice', 'bob', 'carol', 'erin']) assert.ok(speakers.has(p), `${p} has segments (${[...speakers].join(', ')})`);
   for (const t of transcripts) {
     assert.ok(t.start >= joinedAt[t.speaker!]! - 0.1, `${t.speaker}'s segment at ${t.start} s, joined at ${joinedAt[t.speaker!]} s`);

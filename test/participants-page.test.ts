@@ -15,7 +15,7 @@ import WebSocket from 'ws';
 import type { MeetingEvent } from '../src/events';
 import { PageIngest, type ParticipantFeed, type Presence } from '../src/ingest/page';
 import { correlation, decode } from './fixtures/audio';
-import { launchChromium, makeVoices, serveMeeting, TestMeeting, warpedCorrelation } from './fixtures/meeting';
+import { launchChromium, makeVoices, note, serveMeeting, TestMeeting, warpedCorrelation } from './fixtures/meeting';
 import { tempDir } from './tmp';
 
 const SILENT_AFTER_MS = 1000;
@@ -129,6 +129,7 @@ test.before(async () => {
 test('each participant is captured on its own, and correlates with what it played (envelope r >= 0.9)', () => {
   for (const name of ['alice', 'bob', 'carol']) {
     const r = warpedCorrelation(decode(voices[name]!), recording(name));
+    note(`${name}: envelope r = ${r.toFixed(3)}`);
     const upstream = events.filter((e) => e.participant === name).map((e) => `${e.kind} ${e.t} s ${e.durationMs} ms`);
     assert.ok(r >= 0.9, `${name}: r=${r.toFixed(3)} (upstream: ${upstream.join('; ') || 'none'})`);
   }
@@ -138,6 +139,7 @@ test('each participant is captured on its own, and correlates with what it playe
 test('a page whose main thread is busy for 2 s loses no audio; a receiver restart costs under 1 ms of placement', () => {
   assert.ok(busyFrom > 0 && restartAtSec > busyFrom + 2);
   const busy = tape.holeList.filter((h) => h.atSec > busyFrom - 0.5 && h.atSec < busyFrom + 2.5);
+  note(`busy page: ${busy.reduce((n, h) => n + h.samples, 0)} samples missing; restart: ${JSON.stringify(tape.holeList.map((h) => h.samples))} samples re-placed; page dropped ${pageStatus?.droppedSamples}`);
   assert.equal(busy, [], 'no sample missing from any participant while the page was busy, nor after');
   // A restarted receiver measures the page's clock afresh: its placement may differ by a fraction of a ms.
   const restart = tape.holeList.filter((h) => Math.abs(h.atSec - restartAtSec) < 1);
@@ -157,6 +159,7 @@ test('one sender paused for 300 ms: WebRTC concealed it, and an upstream_loss ev
   const dave = loss.filter((e) => e.participant === 'dave').sort((a, b) => Math.abs(a.t - expected) - Math.abs(b.t - expected));
   assert.ok(dave.length >= 1, JSON.stringify(loss));
   const pause = dave[0]!;
+  note(`pause: upstream_loss for dave at ${pause.t} s, ${pause.durationMs} ms, concealedSamples ${String(pause.detail!.concealedSamples)}; the pause began between ${from.toFixed(3)} and ${to.toFixed(3)} s in his recording`);
   assert.ok(pause.t >= from - 0.04 && pause.t <= to + 0.04, `event at ${pause.t} s, the pause began between ${from.toFixed(3)} and ${to.toFixed(3)} s in dave's recording`);
   assert.ok(pause.durationMs >= 250 && pause.durationMs <= 500, `${pause.durationMs} ms`);
   assert.ok((pause.detail!.concealedSamples as number) >= 0.25 * RATE, `WebRTC concealed ${String(pause.detail!.concealedSamples)} samples`);
@@ -170,6 +173,7 @@ test('a tap that stops delivering while its track stays live is capture_silent f
   const seen = silentSeen.find((s) => s.silent.includes('dave'));
   assert.ok(seen, 'the health callback heard of it');
   const after = seen!.atSec - brokeDaveAtSec;
+  note(`capture_silent for dave ${after.toFixed(3)} s after his tap broke (configured ${SILENT_AFTER_MS} ms)`);
   assert.ok(after >= SILENT_AFTER_MS / 1000 - 0.05 && after <= SILENT_AFTER_MS / 1000 + 0.5, `${after.toFixed(3)} s after the tap broke`);
   assert.equal(ingest.silent(), [], 'dave left since: nobody is silent now');
 });
