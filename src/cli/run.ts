@@ -141,7 +141,16 @@ export async function main(argv: string[]): Promise<number> {
       logChatter: log.chatter,
     },
   };
-  const meeting = await startMeeting(opts);
+  // A signal during the start (a second or two: the worker, ffmpeg) stops the meeting as soon as it runs.
+  const early = new AbortController();
+  const onEarly = () => early.abort();
+  process.once('SIGINT', onEarly).once('SIGTERM', onEarly);
+  let meeting: Meeting;
+  try {
+    meeting = await startMeeting({ ...opts, signal: early.signal });
+  } finally {
+    process.off('SIGINT', onEarly).off('SIGTERM', onEarly);
+  }
   const signals = onSignals(meeting);
   const summary = await meeting.finished;
   signals.remove();
