@@ -11,22 +11,19 @@
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { MessageChannel, Worker } from 'node:worker_threads';
-import pino, { type Logger } from 'pino';
 import { PageIngest, type ParticipantSummary, type Presence } from '../ingest/page';
 import type { CaptureScriptOptions } from '../page';
 import { CONCEALED, type Frame, frameTime } from '../realtime/frame';
 import { startMetrics, type MetricsServer } from '../ops/metrics';
 import type { ThreadStat } from '../ops/proc';
 import { FrameRing } from '../realtime/ring';
-import type { SchedRequest } from '../realtime/sched';
 import { RtStats, Stat } from '../realtime/stats';
-import type { ConcealMode } from '../realtime/conceal';
 import type { RunContext } from '../run/context';
-import { MeetingEvents } from '../run/events';
 import { GapDetector } from '../run/gaps';
 import { Recorder } from '../sinks/recorder';
 import type { FrameSink } from '../sinks/sink';
 import { ParticipantInput, PresenceCode } from './input';
+import { resolve, type PageMeetingOptions, type Resolved } from './options';
 import { safeName } from './names';
 import { PARTICIPANT_RING_SLOTS } from './loop';
 import { PControl, type ParticipantsWorkerInit, type ParticipantsWorkerMessage } from './worker';
@@ -35,60 +32,6 @@ const MIX_RING_SLOTS = 512;
 /** At most this many participants per meeting (each holds ~2.5 MB of shared memory). */
 export const MAX_PARTICIPANTS = 64;
 const PRESENCE: Record<Presence, PresenceCode> = { live: PresenceCode.Live, muted: PresenceCode.Muted, left: PresenceCode.Left };
-
-export interface PageMeetingOptions {
-  /** Where the page receiver listens (loopback); port 0 picks a free one. */
-  host?: string;
-  port?: number;
-  /** The meeting's page token; a random one when omitted. */
-  token?: string;
-  log?: Logger;
-  /** Where every event goes (a MeetingEvents of `log` when omitted). */
-  events?: MeetingEvents;
-  /** Sinks of the mixed meeting (recorder, partners); a recorder in `recordDir` when omitted. */
-  sinks?: FrameSink[];
-  /** Sinks for one participant's stream (e.g. participantPartners: a partner connection per participant). */
-  participantSinks?: (participant: string) => FrameSink[];
-  /** Record the mix (audio.opus, events.jsonl) and each participant under DIR/participants/<name>/. */
-  recordDir?: string;
-  /** Opus bitrate of every stream (default 32000). */
-  bitrate?: number;
-  conceal?: ConcealMode;
-  /** How long a frame waits for a live participant's audio past its due time (default 500). */
-  maxJitterMs?: number;
-  /** A live track silent this long is capture_silent (default 10000). */
-  silentAfterMs?: number;
-  durationMs?: number;
-  sched?: SchedRequest;
-  strict?: boolean;
-  /** Serve /metrics, /healthz (503 while a live capture is silent) and /readyz here (`--metrics`). */
-  metrics?: string;
-  /** The participants whose live capture is silent changed (for a health monitor). */
-  onSilence?(silent: string[]): void;
-  /** Shared counters of the mix, when the caller made them (the library's meeting reads them from the start). */
-  stats?: RtStats;
-}
-
-type Optional = 'token' | 'participantSinks' | 'recordDir' | 'durationMs' | 'metrics' | 'onSilence' | 'stats';
-type Resolved = Required<Omit<PageMeetingOptions, Optional>> & Pick<PageMeetingOptions, Optional>;
-
-function resolve(o: PageMeetingOptions): Resolved {
-  const log = o.log ?? pino({ level: 'silent' });
-  return {
-    ...o,
-    host: o.host ?? '127.0.0.1',
-    port: o.port ?? 0,
-    log,
-    events: o.events ?? new MeetingEvents(log),
-    sinks: o.sinks ?? (o.recordDir ? [new Recorder({ dir: o.recordDir, channels: 1, wav: false })] : []),
-    bitrate: o.bitrate ?? 32_000,
-    conceal: o.conceal ?? 'fade',
-    maxJitterMs: o.maxJitterMs ?? 500,
-    silentAfterMs: o.silentAfterMs ?? 10_000,
-    sched: o.sched ?? {},
-    strict: o.strict ?? false,
-  };
-}
 
 interface Stream {
   name: string;
@@ -102,6 +45,7 @@ interface Stream {
 }
 
 export type { ParticipantSummary } from '../ingest/page/types';
+export type { PageMeetingOptions } from './options';
 
 export class PageMeeting {
   private readonly streams = new Map<string, Stream>();
