@@ -5,43 +5,43 @@
  * transcripts, partner state changes and health as they happen; `stop()` and `finished` resolve
  * with the summary (never reject). Finalising protects what matters first: the recording and a
  * summary within about a second, then the partners under a deadline, then the final summary.
- * Nothing here touches the process: no signal handlers, no environment, no exit.
+ * Nothing here touches the process: no signal handlers, no environment, no exit. This file is the
+ * wiring of one meeting and its handle; the steps are in sources.ts (where the audio comes from),
+ * watch.ts (faults seen as they happen) and finalise.ts (the order of the end).
  */
 import { EventEmitter } from 'node:events';
 import { rmdirSync } from 'node:fs';
-import { basename, relative, resolve } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { EarshotError } from '../errors';
 import type { MeetingEvent } from '../events';
+import type { ParticipantSummary } from '../ingest/page/types';
 import { findFfmpeg } from '../ingest/ffmpeg-path';
-import { KILL_GRACE_MS } from '../ingest/supervisor';
 import { createLogging, moduleLogger, type Logging } from '../logging';
 import { Secrets } from '../logging/redact';
 import { native } from '../native';
 import { readThread } from '../ops/proc';
 import { startOps, type Ops } from '../ops/services';
+import type { CaptureScriptOptions } from '../page';
 import { createPartnerSinks, type PartnerContext, type PartnerSink } from '../partners';
+import { PagePipeline } from '../participants/pipeline';
 import { frameTime } from '../realtime/frame';
 import { Stat } from '../realtime/stats';
 import { FrameTimesSink } from '../sinks/frame-times';
-import { MEETING_FILES, prepareRecordDir } from '../sinks/record-dir';
-import { Recorder, type DiskError } from '../sinks/recorder';
+import { meetingFiles, prepareRecordDir } from '../sinks/record-dir';
+import { Recorder } from '../sinks/recorder';
 import type { FrameSink } from '../sinks/sink';
-import { writeSummaryFile } from '../sinks/summary-file';
 import type { RunContext } from './context';
 import { MeetingEvents } from './events';
 import { FanOut } from './fanout';
+import { MeetingWatch } from './watch';
+import { Finaliser } from './finalise';
 import { HealthMonitor, type Health } from './health';
 import type { MeetingOptions } from './options';
-import { resolveOptions, type ResolvedOptions } from './resolve';
 import type { PartnerStateChange, TranscriptSegment } from './partner-types';
-import { AudioPipeline } from './pipeline';
-import { SilenceWatchdog, silenceSink } from '../ingest/silence';
-import { PagePipeline } from '../participants/pipeline';
-import { participantPartners } from '../participants/partners';
-import type { ParticipantSummary } from '../ingest/page/types';
-import type { CaptureScriptOptions } from '../page';
+import type { AudioPipeline } from './pipeline';
+import { resolveOptions, type ResolvedOptions } from './resolve';
+import { captureWatchdog, createPipeline, mixPartners } from './sources';
 import { buildSummary, partnerSummary, threadSummary, type AudioEnd, type RunSummary } from './summary';
 
 /** The handle's events and their arguments. */
@@ -61,10 +61,6 @@ export interface StopOptions {
   now?: boolean;
 }
 
-/** How long finalising the recording may take before we go on without it (a disk that hangs). */
-const ESSENTIALS_MS = 5000;
-const HEALTH_CHECK_MS = 500;
-
 export class Meeting extends EventEmitter<MeetingEventMap> {
   readonly id: string;
   readonly startedAt = new Date();
@@ -76,12 +72,13 @@ export class Meeting extends EventEmitter<MeetingEventMap> {
   /** Resolves with the summary when the meeting has ended and is finalised, for whatever reason. Never rejects. */
   readonly finished: Promise<RunSummary>;
   /** Set when summary.json could not be written (the summary is still returned; the CLI prints it on stderr). */
-  summaryError?: string;
+  get summaryError(): string | undefined {
+    return this.finaliser?.summaryError;
+  }
 
   private readonly o: ResolvedOptions;
   private readonly secrets = new Secrets();
   private readonly loopDelay = monitorEventLoopDelay({ resolution: 10 });
-  private readonly timers: NodeJS.Timeout[] = [];
   private logging!: Logging;
   private log!: Logger;
   private events!: MeetingEvents;
@@ -93,10 +90,10 @@ export class Meeting extends EventEmitter<MeetingEventMap> {
   private partners: PartnerSink[] = [];
   private extraSinks: FrameSink[] = [];
   private fatal?: EarshotError;
-  private diskError?: string;
+  private watch!: MeetingWatch;
   private stopping = false;
   private hurried = false;
-  private hurry?: () => void;
+  private finaliser?: Finaliser;
   private originWall?: number;
   private createdDir = false;
   private settle!: (s: RunSummary) => void;
@@ -133,7 +130,7 @@ export class Meeting extends EventEmitter<MeetingEventMap> {
   stop(opts: StopOptions = {}): Promise<RunSummary> {
     if (opts.now) {
       this.hurried = true;
-      this.hurry?.();
+      this.finaliser?.hurryUp();
     }
     if (!this.stopping) {
       this.stopping = true;
@@ -165,57 +162,40 @@ export class Meeting extends EventEmitter<MeetingEventMap> {
       const ffmpeg = o.input.kind === 'stdin' || o.input.kind === 'page' ? undefined : await findFfmpeg();
       this.events = new MeetingEvents(this.log, { meetingId: this.id, secrets: this.secrets, origin: () => this.origin() });
       this.events.onEvent((e) => this.emitSafe('event', e));
-      this.pipeline =
-        o.input.kind === 'page'
-          ? new PagePipeline({
-              input: o.input,
-              bitrate: o.bitrate,
-              conceal: o.conceal,
-              maxJitterMs: o.maxJitterMs,
-              sched: o.sched,
-              strict: o.strict,
-              durationMs: o.durationMs,
-              log: moduleLogger(this.logging, 'ingest'),
-              events: this.events,
-              recordDir: this.recordDir,
-              silentAfterMs: o.captureSilentAfterMs,
-              token: o.pageToken,
-              // Transcripts per speaker: the partners once per participant (else they get the mix, below).
-              ...(o.participantTranscripts === 'each' &&
-                o.partners.length && {
-                  participantSinks: participantPartners({ ...this.partnerContext(), specs: o.partners, recordDir: this.recordDir, onTranscript: (t) => this.emitSafe('transcript', t) }),
-                }),
-              onSilence: (silent) => this.health.set('capture', silent.length ? `capture silent: ${silent.join(', ')}` : undefined),
-            })
-          : new AudioPipeline({
-        input: o.input,
-        channels: o.channels,
-        loop: { bitrate: o.bitrate, conceal: o.conceal, maxJitterMs: o.maxJitterMs },
-        sched: o.sched,
-        strict: o.strict,
-        realtimeThread: o.realtimeThread,
-        durationMs: o.durationMs,
-        ingestLog: moduleLogger(this.logging, 'ingest'),
-        onEvent: this.events.report,
+      this.pipeline = createPipeline({
+        o,
+        logging: this.logging,
+        events: this.events,
+        recordDir: this.recordDir,
+        partnerContext: () => this.partnerContext(),
+        onTranscript: (t) => this.emitSafe('transcript', t),
+        onProblem: (component, why) => this.health.set(component, why),
         onFatal: (err) => {
           this.fatal = err;
           this.log.error(err.message);
         },
         // Start-up (module loading, the worker, spawning ffmpeg) is not the meeting's event-loop delay.
         onFirstFrame: () => this.loopDelay.enable(),
-        test: o.test,
       });
       this.health = new HealthMonitor(this.pipeline, (h) => this.emitSafe('health', h));
+      this.watch = new MeetingWatch({
+        events: this.events,
+        health: this.health,
+        audio: this.pipeline,
+        input: o.input.shown,
+        fanout: () => this.fanout,
+        partners: () => this.partners,
+        now: () => this.now(),
+      });
       // Side services first: a bad address is one line before any audio.
       this.ops = await startOps({ metrics: o.metrics, heartbeatMs: o.heartbeatMs }, this.context(), moduleLogger(this.logging, 'ops'), (c, err) =>
-        this.componentFailed(c, err.message),
+        this.watch.component(c, err.message),
       );
       this.metricsUrl = this.ops.metricsUrl;
       await this.pipeline.startAudio();
       for (const r of this.pipeline.refused) this.log.warn(`priority refused, running without it: ${r}`);
       if (this.pipeline.threads[0]) this.log.info({ thread: this.pipeline.threads[0] }, 'audio worker ready');
-      const mixPartners = o.input.kind === 'page' && o.participantTranscripts === 'each' ? [] : o.partners;
-      this.partners = createPartnerSinks(mixPartners, this.partnerContext());
+      this.partners = createPartnerSinks(mixPartners(o), this.partnerContext());
       if (this.recordDir) {
         this.recorder = new Recorder({
           dir: this.recordDir,
@@ -223,39 +203,25 @@ export class Meeting extends EventEmitter<MeetingEventMap> {
           wav: o.record!.wav,
           transcripts: o.partners.length > 0,
           onOverrun: this.events.report,
-          onDiskError: (d) => this.onDiskError(d),
+          onDiskError: (d) => this.watch.disk(d),
         });
         this.events.onEvent((e) => this.recorder!.event(e));
       }
       if (o.test.frameTimesFile) this.extraSinks.push(new FrameTimesSink(o.test.frameTimesFile));
-      if (o.input.kind === 'pulse' || o.input.kind === 'alsa') this.extraSinks.push(this.captureWatchdog());
+      const watchdog = captureWatchdog({ o, events: this.events, onProblem: (c, why) => this.health.set(c, why) }, () => this.now());
+      if (watchdog) this.extraSinks.push(watchdog);
       const sinks: FrameSink[] = [...(this.recorder ? [this.recorder] : []), ...this.partners, ...this.extraSinks];
       this.fanout = new FanOut(sinks, this.events.report);
       await this.pipeline.startIngest();
-      if (ffmpeg) this.watchFirstAudio();
+      if (ffmpeg) this.watch.firstAudio(o.firstAudioMs);
     } catch (err) {
       await this.abandon();
       throw err;
     }
-    this.timers.push(setInterval(() => this.checkHealth(), HEALTH_CHECK_MS));
+    this.watch.start();
     o.signal?.addEventListener('abort', () => void this.stop(), { once: true });
     if (o.signal?.aborted) void this.stop();
     void this.run().then(this.settle);
-  }
-
-  /**
-   * A live capture device (a Pulse monitor, an ALSA device) that delivers only digital silence for
-   * `captureSilentAfter` is capture_silent, and the meeting degraded until sound comes back.
-   */
-  private captureWatchdog(): FrameSink {
-    const watchdog = new SilenceWatchdog({
-      afterMs: this.o.captureSilentAfterMs,
-      report: this.events.report,
-      timelineSec: () => this.now() - this.o.captureSilentAfterMs / 1000,
-      onChange: (silent) => this.health.set('capture', silent.length ? `capture silent: ${this.o.input.shown} delivers only digital silence` : undefined),
-    }).start();
-    const sink = silenceSink(watchdog);
-    return { ...sink, close: async () => (await sink.close(), watchdog.stop()) };
   }
 
   /** Undoes a start that failed part-way: nothing keeps running, nothing is left half-open. */
@@ -288,68 +254,28 @@ export class Meeting extends EventEmitter<MeetingEventMap> {
     return this.finalise(end);
   }
 
-  /** The order that protects what matters (file head). Every step is bounded; none can throw. */
+  /** Finalising (finalise.ts): the recording and a summary first, the partners under their deadline after. */
   private async finalise(end: AudioEnd): Promise<RunSummary> {
     this.loopDelay.disable();
-    for (const t of this.timers) clearInterval(t);
+    this.watch.stop();
     this.health.end(); // the audio has ended: not a stall
     const endedAt = Date.now();
     this.pipeline.threads.push(threadSummary(this.pipeline.roles.get(native().gettid()) ?? 'main', readThread(native().gettid())));
-    // The partners start finishing at once (they get the whole deadline); the recording does not wait for them.
-    const partners = this.closePartners();
-    await this.step('finalise the recording', this.recorder?.closeAudio(), ESSENTIALS_MS);
-    if (this.partners.length && this.recordDir) await this.writeSummary(this.summary(end, endedAt, false));
-    await partners;
-    await this.step('close events.jsonl', this.recorder?.close(), ESSENTIALS_MS);
-    for (const s of this.extraSinks) await this.step(`close ${s.name}`, s.close(), ESSENTIALS_MS);
-    const summary = this.summary(end, endedAt, true);
-    if (this.recordDir) await this.writeSummary(summary);
-    this.log.info({ summary }, 'meeting ended');
-    await this.step('stop ingest', this.pipeline.ingestGone(), KILL_GRACE_MS + 500);
-    this.pipeline.close();
-    await this.step('stop the metrics', this.ops?.close(), 2000);
-    await this.logging.close();
-    return summary;
-  }
-
-  /** Awaits `p` for at most `ms`; a failure or a timeout is logged, never thrown. */
-  private async step(what: string, p: Promise<unknown> | undefined, ms: number): Promise<void> {
-    if (!p) return;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), ms)));
-    try {
-      if ((await Promise.race([p, timeout])) === 'timeout') this.log.error(`${what}: still not done after ${ms} ms - going on without it`);
-    } catch (err) {
-      this.log.error({ err }, `${what} failed`);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  /** Partners finish their stream under the deadline; `stop({ now })` or the deadline aborts the rest. */
-  private async closePartners(): Promise<void> {
-    if (!this.partners.length) return;
-    const all = Promise.allSettled(this.partners.map((p) => p.close()));
-    if (!this.hurried) {
-      let timer: NodeJS.Timeout | undefined;
-      const cut = new Promise<void>((r) => {
-        this.hurry = r;
-        timer = setTimeout(r, this.o.partnerCloseMs);
-      });
-      await Promise.race([all, cut]);
-      clearTimeout(timer);
-    }
-    for (const p of this.partners) p.abort();
-  }
-
-  private async writeSummary(summary: RunSummary): Promise<void> {
-    const err = await writeSummaryFile(this.recordDir!, summary);
-    if (!err) return void (this.summaryError = undefined);
-    this.summaryError = `summary.json not written: ${err.code ?? err.message}`;
-    this.log.error(this.summaryError);
-    summary.recording!.error ??= this.summaryError;
-    summary.recording!.files = summary.recording!.files.filter((f) => f !== MEETING_FILES.summary);
-    summary.ok = false;
+    this.finaliser = new Finaliser({
+      log: this.log,
+      logging: this.logging,
+      recorder: this.recorder,
+      recordDir: this.recordDir,
+      partners: this.partners,
+      partnerCloseMs: this.o.partnerCloseMs,
+      others: this.extraSinks,
+      ops: this.ops,
+      summary: (complete) => this.summary(end, endedAt, complete),
+      ingestGone: () => this.pipeline.ingestGone(),
+      release: () => this.pipeline.close(),
+    });
+    if (this.hurried) this.finaliser.hurryUp();
+    return this.finaliser.finalise();
   }
 
   private summary(end: AudioEnd, endedAt: number, complete: boolean): RunSummary {
@@ -376,27 +302,15 @@ export class Meeting extends EventEmitter<MeetingEventMap> {
       recording: this.recordDir
         ? {
             dir: this.recordDir,
-            files: this.files(),
+            files: meetingFiles(this.recordDir, { wav: !!this.o.record?.wav, transcripts: this.partners.length > 0, logSink: this.o.log.sink }),
             framesDropped: rec?.framesDropped ?? 0,
-            ...(this.diskError && { error: this.diskError }),
+            ...(this.watch.diskError && { error: this.watch.diskError }),
           }
         : null,
     });
     // A page input: each participant (presence, file, dropouts, upstream losses).
     if (p instanceof PagePipeline) summary.participants = p.participants();
     return summary;
-  }
-
-  /** Every file of the meeting, relative to its folder (the log too when it is inside). */
-  private files(): string[] {
-    const f = MEETING_FILES;
-    const files: string[] = [f.opus, ...(this.o.record?.wav ? [f.wav] : []), f.events, ...(this.partners.length ? [f.transcripts] : []), f.summary];
-    const sink = this.o.log.sink ?? '';
-    if (sink.startsWith('file:')) {
-      const rel = relative(this.recordDir!, resolve(sink.slice(5)));
-      if (!rel.startsWith('..')) files.push(rel);
-    }
-    return files;
   }
 
   private context(): RunContext {
@@ -447,46 +361,6 @@ export class Meeting extends EventEmitter<MeetingEventMap> {
 
   private now(): number {
     return frameTime(this.pipeline.stats.get(Stat.Frames));
-  }
-
-  /** A source that never delivers is an error after the first-audio timeout, not a meeting that never ends. */
-  private watchFirstAudio(): void {
-    const ms = this.o.firstAudioMs;
-    const timer = setTimeout(() => {
-      if (this.pipeline.ready()) return;
-      const sec = Math.round(ms / 100) / 10;
-      const last = this.pipeline.lastIngestFailure;
-      this.pipeline.fail(
-        new EarshotError(`no audio from ${this.o.input.shown} within ${sec} s${last ? ` (ffmpeg: ${last})` : ''} - check that the source is reachable and sends audio`, {
-          code: 'ERR_INGEST',
-          retryable: true,
-        }),
-      );
-    }, ms);
-    timer.unref();
-    this.timers.push(timer);
-  }
-
-  private onDiskError(d: DiskError): void {
-    const why = d.code === 'ENOSPC' ? 'no space left on device' : d.message;
-    const t = this.now();
-    this.diskError ??= `${why} (${d.code}) writing ${basename(d.file)} at ${t.toFixed(2)} s`;
-    if (!this.health.current().problems.some((p) => p.startsWith('recorder:'))) this.health.set('recorder', `${why} (${d.code}) writing ${basename(d.file)}`);
-    this.events.report({ t, kind: 'disk_error', durationMs: 0, frames: 0, detail: { file: basename(d.file), code: d.code, error: why } });
-  }
-
-  private componentFailed(component: string, message: string): void {
-    this.health.set(component, message);
-    this.events.report({ t: this.now(), kind: 'component_error', durationMs: 0, frames: 0, detail: { component, error: message } });
-  }
-
-  private checkHealth(): void {
-    for (const [sink, why] of this.fanout.failed) this.health.set(sink, why);
-    for (const p of this.partners) {
-      const err = p.error();
-      if (err) this.health.set(`partner ${p.name}`, err);
-    }
-    this.health.check();
   }
 
   /** A listener that throws is the caller's bug: logged once per event name, never the meeting's end. */

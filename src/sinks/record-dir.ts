@@ -5,7 +5,7 @@
  * `segment-N` folder inside it, or (asked for explicitly) the old meeting's files are replaced.
  */
 import { accessSync, constants, existsSync, mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { UserError } from '../errors';
 
 /** Every file a meeting writes in its folder (the log may be there too, but is the user's). */
@@ -92,4 +92,15 @@ export function prepareRecordDir(requested: string, existing: 'refuse' | 'segmen
     throw unwritable(sub, err);
   }
   return { dir: sub, segment: n, created: true };
+}
+
+/** Every file a meeting leaves in its folder, relative to it (the log too, when it is inside). */
+export function meetingFiles(dir: string, o: { wav: boolean; transcripts: boolean; logSink?: string }): string[] {
+  const f = MEETING_FILES;
+  const files: string[] = [f.opus, ...(o.wav ? [f.wav] : []), f.events, ...(o.transcripts ? [f.transcripts] : []), f.summary];
+  if (o.logSink?.startsWith('file:')) {
+    const rel = relative(dir, resolve(o.logSink.slice(5)));
+    if (!rel.startsWith('..')) files.push(rel);
+  }
+  return files;
 }
