@@ -28,6 +28,8 @@ const summaryOf = (dir: string) => JSON.parse(readFileSync(join(dir, 'summary.js
 const eventsOf = (dir: string): MeetingEvent[] =>
   readFileSync(join(dir, 'events.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
 const oneLine = (r: CliResult) => r.stderr.trim().split('\n');
+/** What each fault did, one line, printed beside uvu's dots (the figures the assertions hold). */
+const note = (line: string) => process.stdout.write(`\n  fault: ${line}`);
 
 /** The Ogg page header type of the last page: 4 is end of stream (a finalised file). */
 function lastPageType(file: string): number {
@@ -78,6 +80,7 @@ test('start-up refusals: one line, exit 2, at once, before any audio and without
       assert.ok(ms < 5000, `${args.join(' ')} took ${ms} ms`);
       assert.not.ok(existsSync(rec), `${args.join(' ')} left ${rec}`);
     });
+    note(`${cases.length} start-up refusals: exit 2, one line each, slowest ${Math.max(...results.map((r) => r.ms))} ms, no folder left`);
     // The tools around the meeting refuse the same way (before minutes of work, not after).
     const repro = await Promise.all([
       runEarshot(['repro', '--json', '/nonexistent-earshot/d/x.json']),
@@ -117,6 +120,7 @@ test('a source that never answers ends the meeting at --duration with the cause,
     const everything = [argv, r.stdout, r.stderr, readFileSync(join(dir, 'log.jsonl'), 'utf8'), ...readdirSync(join(dir, 'rec')).map((f) => readFileSync(join(dir, 'rec', f), 'latin1'))];
     for (const text of everything) assert.not.ok(text.includes('SEKRIT'), `a credential leaked: ${text.slice(0, 300)}`);
     assert.match(argv, /-f\0concat\0.*-i\0pipe:0/, 'ffmpeg reads the URL from its stdin');
+    note(`url that never answers, --duration 3s: exit ${r.code} ${((Date.now() - t0) / 1000 + 1.5).toFixed(1)} s after the start; no credential in argv, stderr, log, events or summary`);
   } finally {
     sockets.forEach((s) => s.destroy());
     silent.close();
@@ -143,6 +147,7 @@ test('a full disk is seen as it happens: event, log line, /healthz degraded, a c
     const diskEvents = lines.filter((l) => l.event?.kind === 'disk_error');
     assert.ok(diskEvents.length >= 1 && diskEvents[0].level === 50 && diskEvents[0].event.t < 3, JSON.stringify(diskEvents[0]));
     assert.is(lines[lines.length - 1].msg, 'meeting ended', 'the last log record carries the summary');
+    note(`tmpfs full: disk_error at ${diskEvents[0].event.t} s, /healthz "${health.trim()}", exit ${r.code}, summary on stderr`);
   } finally {
     execFileSync('umount', [mnt]);
   }
@@ -168,6 +173,7 @@ test('SIGTERM, then SIGKILL 2 s later, during a stalled partner: the recording a
     assert.is(lastPageType(join(rec, 'audio.opus')), 4, 'the Ogg stream ends with its end-of-stream page');
     assert.ok(Math.abs(seconds(decode(join(rec, 'audio.opus'))) - s.durationSec) <= 0.02);
     eventsOf(rec); // every line parses
+    note(`SIGTERM then SIGKILL 2 s later, partner stalled: summary.json ${Math.round(written - t0)} ms after SIGTERM (complete false, partner closing), Ogg EOS page, ${s.durationSec} s decodable`);
   } finally {
     await emu.close();
   }
@@ -190,6 +196,7 @@ test('a second SIGTERM drops a stalled partner at once: the complete summary, th
     const s = summaryOf(rec);
     assert.equal([s.outcome, s.complete, s.partners[0]!.state], ['stopped', true, 'closed']);
     assert.is(lastPageType(join(rec, 'audio.opus')), 4);
+    note(`second SIGTERM: exit ${r.code} ${Date.now() - t0} ms after it, summary complete, partner ${s.partners[0]!.state}`);
   } finally {
     await emu.close();
   }
@@ -217,6 +224,7 @@ test('partners that misbehave cost only their own output: the meeting completes,
     assert.match(r3.stderr, /earshot: partner deepgram: .*refused the key - check --partner-key-env FAULT_KEY/);
     assert.is(r4.code, 0, r4.stderr);
     for (const r of [r1, r2, r3, r4]) assert.not.ok((r.stdout + r.stderr).includes(KEY_ENV.FAULT_KEY), 'the key leaked');
+    note(`partners: malformed message exit ${r1.code} (${summaryOf(join(dir, 'malformed')).partners[0]!.badMessages} bad messages ignored), 64 MiB flood exit ${r2.code}, key refused exit ${r3.code} (exit ${r4.code} with --partners-required none); every recording final`);
   } finally {
     await Promise.all([bad.close(), flood.close(), refuse.close()]);
   }
@@ -246,6 +254,7 @@ test('an ffmpeg that ignores SIGTERM gets SIGKILL after the grace period', async
   const took = Date.now() - t0;
   assert.ok(took >= 450 && took < 2000, `gone after ${took} ms`);
   assert.not.ok(existsSync(`/proc/${pid}`), 'the process is gone');
+  note(`ffmpeg ignoring SIGTERM: SIGKILLed ${took} ms after stop(500)`);
 });
 
 test('a SIGKILLed run leaves no ingest pipe folder behind', async () => {
@@ -265,6 +274,7 @@ test('a SIGKILLed run leaves no ingest pipe folder behind', async () => {
   assert.match(pipe ?? '', /ingest\.pcm \(deleted\)$/, 'the pipe is held open, its name already gone');
   const left = readdirSync(tmpdir()).filter((f) => f.startsWith('earshot-') && !before.has(f) && existsSync(join(tmpdir(), f, 'ingest.pcm')));
   assert.equal(left, []);
+  note('SIGKILL mid-meeting: no /tmp/earshot-* pipe folder left (the pipe was held as "ingest.pcm (deleted)")');
 });
 
 test.run();
