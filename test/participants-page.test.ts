@@ -31,9 +31,9 @@ class Tape implements ParticipantFeed {
   readonly holes = new Map<string, number>();
   readonly holeList: Array<{ participant: string; atSec: number; samples: number }> = [];
   readonly presences: Array<{ participant: string; state: Presence; atSec: number }> = [];
-  constructor(private readonly originMs: number) {}
+  constructor(private readonly origin: () => number) {}
   presence(participant: string, state: Presence): void {
-    this.presences.push({ participant, state, atSec: (performance.timeOrigin + performance.now() - this.originMs) / 1000 });
+    this.presences.push({ participant, state, atSec: (performance.timeOrigin + performance.now() - this.origin()) / 1000 });
   }
   audio(p: string, position: number, pcm: Int16Array): void {
     let tape = this.pcm.get(p);
@@ -57,8 +57,9 @@ const voices = makeVoices(dir);
 const events: MeetingEvent[] = [];
 let logText = '';
 const log = pino({ level: 'info' }, new Writable({ write: (c, _e, cb) => ((logText += String(c)), cb()) }));
-const originMs = performance.timeOrigin + performance.now();
-const tape = new Tape(originMs);
+/** The meeting's timeline starts when the test's meeting does (not when the suite loaded this file). */
+let originMs = 0;
+const tape = new Tape(() => originMs);
 const silentSeen: Array<{ atSec: number; silent: string[] }> = [];
 let browser: Browser | undefined;
 let m: TestMeeting;
@@ -90,6 +91,7 @@ const startIngest = () =>
   });
 
 test.before(async () => {
+  originMs = performance.timeOrigin + performance.now();
   const served = await serveMeeting(voices);
   meeting = served.server;
   ingest = await startIngest();
