@@ -17,6 +17,8 @@ import { decode, seconds, SPEECH } from './fixtures/audio';
 import { tempDir } from './tmp';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** The figures a test's assertions hold, one line beside uvu's dots. */
+const note = (line: string) => process.stdout.write(`\n  library: ${line}`);
 
 test('the README shows examples/bot.ts, word for word', () => {
   const example = readFileSync(join(ROOT, 'examples', 'bot.ts'), 'utf8');
@@ -74,6 +76,8 @@ test('the README example: a bot records a file meeting, streams it to the emulat
   assert.ok(Math.abs(seconds(decode(join(record, 'audio.opus'))) - summary.durationSec) <= 0.02);
   const transcripts = readFileSync(join(record, 'transcripts.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   assert.ok(transcripts.length >= 2 && transcripts.every((t) => t.meetingId === 'bot-1' && t.at && t.partner === 'deepgram'));
+  const events = stderr.match(/^event: \w+/gm) ?? [];
+  note(`README example: ${events.join(', ')}; ${(stderr.match(/^transcript \[/gm) ?? []).length} transcripts; SIGTERM -> stop() resolved: outcome ${summary.outcome}, ${summary.durationSec} s, partner delivered ${summary.partners[0]!.outcome.delivered}`);
 });
 
 test('two meetings in one process at once: each its own events, transcripts, metrics, files and summary', async () => {
@@ -113,6 +117,7 @@ test('two meetings in one process at once: each its own events, transcripts, met
     assert.equal(sB.partners[0]!.sessionIds, emuB.sessions.map((s) => s.id));
     assert.ok(Math.abs(seconds(decode(join(dir, 'a', 'audio.opus'))) - sA.durationSec) <= 0.02);
     assert.ok(Math.abs(seconds(decode(join(dir, 'b', 'audio.opus'))) - 6) <= 0.02);
+    note(`two meetings: A stopped at ${sA.durationSec} s with its deadline miss at 2 s (${seen.A.length} events, ${seen.tA.length} transcripts), B ran to ${sB.durationSec} s (${seen.B.length} events, ${seen.tB.length} transcripts), each its own /metrics, partner sessions and files`);
     const onDisk = (d: string) => JSON.parse(readFileSync(join(dir, d, 'summary.json'), 'utf8')) as RunSummary;
     assert.equal([onDisk('a').meetingId, onDisk('b').meetingId], ['A', 'B']);
     // The metrics servers went with their meetings.
