@@ -29,8 +29,8 @@
 # Priority for the audio thread, without running the bot as root:
 #   - started as root with SYS_NICE: drop to EARSHOT_UID keeping only CAP_SYS_NICE, as an
 #     ambient capability (works with no_new_privs / allowPrivilegeEscalation: false);
-#   - started non-root with SYS_NICE in the bounding set: run node-sysnice (file capability
-#     cap_sys_nice+ep; needs no_new_privs off);
+#   - started non-root with SYS_NICE in the bounding set: setpriv-sysnice (file capability
+#     cap_sys_nice+ep; needs no_new_privs off) hands CAP_SYS_NICE to node as an ambient capability;
 #   - otherwise plain node, with whatever RLIMIT_NICE/RLIMIT_RTPRIO allows (--ulimit nice=/rtprio=).
 #
 # SIGTERM: earshot is exec'd (no shell in between), so the orchestrator's SIGTERM
@@ -124,7 +124,7 @@ no_new_privs=$(sed -n 's/^NoNewPrivs:[[:space:]]*//p' /proc/self/status)
 # without it; the log has the kernel's answer). Lowering nice to N needs CAP_SYS_NICE or an
 # RLIMIT_NICE of at least 20 - N.
 if { [ "$(id -u)" = 0 ] && cap_sys_nice_in CapBnd; } || cap_sys_nice_in CapEff ||
-  { cap_sys_nice_in CapBnd && [ "$no_new_privs" = 0 ] && [ -x /usr/local/bin/node-sysnice ]; }; then
+  { cap_sys_nice_in CapBnd && [ "$no_new_privs" = 0 ] && [ -x /usr/local/bin/setpriv-sysnice ]; }; then
   :
 elif [ "${EARSHOT_RT_NICE:-0}" -lt 0 ]; then
   rlimit_nice=$(sed -n 's/^Max nice priority[[:space:]]*\([0-9]*\).*/\1/p' /proc/self/limits)
@@ -147,7 +147,7 @@ if [ "$(id -u)" = 0 ]; then
     "$node_bin" "$earshot_js" "$@"
 fi
 
-if ! cap_sys_nice_in CapEff && cap_sys_nice_in CapBnd && [ "$no_new_privs" = 0 ] && [ -x /usr/local/bin/node-sysnice ] && [ -z "${EARSHOT_NODE:-}" ]; then
-  node_bin=/usr/local/bin/node-sysnice
+if ! cap_sys_nice_in CapEff && cap_sys_nice_in CapBnd && [ "$no_new_privs" = 0 ] && [ -x /usr/local/bin/setpriv-sysnice ]; then
+  exec /usr/local/bin/setpriv-sysnice --inh-caps=+sys_nice --ambient-caps=+sys_nice "$node_bin" "$earshot_js" "$@"
 fi
 exec "$node_bin" "$earshot_js" "$@"
