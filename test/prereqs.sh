@@ -14,6 +14,7 @@ command -v chromium	chromium
 command -v cyclictest	rt-tests
 command -v redis-server	redis-server
 command -v espeak-ng	espeak-ng
+command -v openssl	openssl
 command -v setpriv	util-linux
 command -v script	bsdutils
 command -v python3 && python3 -c 'import scipy'	python3-scipy
