@@ -2,9 +2,12 @@
  * Which ffmpeg we run: the one on PATH (Debian's, with libopus and pulse), else
  * the static binary that the optional @ffmpeg-installer/ffmpeg package ships,
  * so that `npm install` alone can run the demo. Found once per process (a fact
- * about the host); `findFfmpeg` looks without blocking the event loop.
+ * about the host) by looking for an executable file along PATH, as execvp
+ * would: running `ffmpeg -version` to find out cost a whole ffmpeg start
+ * (~100 ms of CPU, its ~100 shared libraries loaded) per meeting.
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { accessSync, constants, statSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import { UserError } from '../errors';
 
 export interface FfmpegBinary {
@@ -13,7 +16,6 @@ export interface FfmpegBinary {
 }
 
 let found: FfmpegBinary | undefined;
-let finding: Promise<FfmpegBinary> | undefined;
 
 function fallback(): FfmpegBinary {
   try {
@@ -23,29 +25,32 @@ function fallback(): FfmpegBinary {
   }
 }
 
-/** Synchronous: for one-shot commands (detect, repro) where a blocked event loop costs nothing. */
-export function ffmpegPath(): FfmpegBinary {
-  if (found) return found;
-  try {
-    execFileSync('ffmpeg', ['-hide_banner', '-version'], { stdio: 'ignore' });
-    return (found = { path: 'ffmpeg', origin: 'PATH' });
-  } catch {
-    return (found = fallback());
+/** The first executable regular file named ffmpeg along PATH. */
+function onPath(): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    const p = join(dir || '.', 'ffmpeg');
+    try {
+      accessSync(p, constants.X_OK);
+      if (statSync(p).isFile()) return p;
+    } catch {
+      // not here
+    }
   }
+  return undefined;
 }
 
-/** The same answer without blocking: a meeting's start must not stall other meetings in the process. */
+/** A few stat(2) calls, once per process. */
+export function ffmpegPath(): FfmpegBinary {
+  if (found) return found;
+  const p = onPath();
+  return (found = p ? { path: p, origin: 'PATH' } : fallback());
+}
+
+/** The same answer as a promise (callers that may one day look further without blocking). */
 export function findFfmpeg(): Promise<FfmpegBinary> {
-  if (found) return Promise.resolve(found);
-  finding ??= new Promise<FfmpegBinary>((resolve, reject) => {
-    execFile('ffmpeg', ['-hide_banner', '-version'], (err) => {
-      try {
-        resolve((found ??= err ? fallback() : { path: 'ffmpeg', origin: 'PATH' }));
-      } catch (e) {
-        finding = undefined;
-        reject(e);
-      }
-    });
-  });
-  return finding;
+  try {
+    return Promise.resolve(ffmpegPath());
+  } catch (err) {
+    return Promise.reject(err);
+  }
 }

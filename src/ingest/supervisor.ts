@@ -1,5 +1,5 @@
 /**
- * Runs ffmpeg (through fluent-ffmpeg) from a source spec into the ingest FIFO
+ * Runs ffmpeg (spawned directly: one process per start, no capability probes) from a source spec into the ingest FIFO
  * as s16le 48 kHz in 20 ms packets, and keeps it running: if it dies
  * mid-meeting it is restarted with backoff (a seekable source resumes at the
  * current timeline position, so the missing time is a marked gap rather than
@@ -8,8 +8,7 @@
  * stuck in open(2) or on a dead network ignores SIGTERM). Everything ffmpeg
  * says passes through the input's redaction before it is logged or reported.
  */
-import { Readable } from 'node:stream';
-import ffmpeg from 'fluent-ffmpeg';
+import { spawn, type ChildProcess } from 'node:child_process';
 import type { Logger } from 'pino';
 import { EarshotError } from '../errors';
 import { Secrets, scrubString } from '../logging/redact';
@@ -24,6 +23,8 @@ const BACKOFF_BASE_MS = 250;
 const BACKOFF_MAX_MS = 4000;
 /** How long ffmpeg has to exit after SIGTERM before it gets SIGKILL. */
 export const KILL_GRACE_MS = 2000;
+/** What we keep of ffmpeg's stderr (at -loglevel error): enough for its last line. */
+const STDERR_TAIL_BYTES = 4096;
 
 export interface IngestHooks {
   /** Where a restarted seekable source should resume (seconds into the source). */
@@ -37,7 +38,7 @@ export interface IngestHooks {
 }
 
 export class IngestSupervisor {
-  private command: ffmpeg.FfmpegCommand | undefined;
+  private child: ChildProcess | undefined;
   private stopping = false;
   private quickFailures = 0;
   private startedAt = 0;
@@ -64,31 +65,36 @@ export class IngestSupervisor {
 
   start(offsetSec = 0): void {
     const { input, options, stdin } = inputArgs(this.spec, this.channels, offsetSec);
-    const bin = this.bin;
+    const args = [
+      ...['-hide_banner', '-nostdin', '-loglevel', 'error'],
+      ...options,
+      ...['-i', input, '-vn', '-ac', String(this.channels), '-ar', '48000', '-af', filterChain(this.spec, this.channels)],
+      // Hand each 20 ms packet to the pipe at once.
+      ...['-c:a', 'pcm_s16le', '-f', 's16le', '-flush_packets', '1', '-y', this.fifo],
+    ];
     this.startedAt = Date.now();
-    const cmd = ffmpeg()
-      .setFfmpegPath(bin.path)
-      .input(stdin === undefined ? input : Readable.from([stdin]))
-      .inputOptions(options)
-      .noVideo()
-      .audioChannels(this.channels)
-      .audioFrequency(48000)
-      .audioCodec('pcm_s16le')
-      .audioFilters(filterChain(this.spec, this.channels))
-      .format('s16le')
-      // Hand each 20 ms packet to the pipe at once; never read our stdin.
-      .outputOptions(['-flush_packets', '1', '-nostdin', '-hide_banner', '-loglevel', 'error', '-y'])
-      .output(this.fifo)
-      .on('start', (line: string) => {
-        this.running = true;
-        this.log.info({ ffmpeg: bin.origin, offsetSec }, 'ingest started');
-        this.log.debug({ cmd: this.scrub(line) }, 'ffmpeg command');
-        if (this.pid) this.hooks.onStart?.(this.pid);
-      })
-      .on('end', () => this.exited(undefined))
-      .on('error', (err: Error, _out: string | null, stderr: string | null) => this.exited(this.scrub(lastLine(stderr) || err.message)));
-    this.command = cmd;
-    cmd.run();
+    const child = spawn(this.bin.path, args, { stdio: [stdin === undefined ? 'ignore' : 'pipe', 'ignore', 'pipe'] });
+    this.child = child;
+    let stderr = '';
+    child.stderr!.setEncoding('utf8');
+    child.stderr!.on('data', (d: string) => (stderr = (stderr + d).slice(-STDERR_TAIL_BYTES)));
+    if (stdin !== undefined) {
+      child.stdin!.on('error', () => {}); // ffmpeg gone before reading it: its exit says why
+      child.stdin!.end(stdin);
+    }
+    let spawnError: Error | undefined;
+    child.on('error', (err) => (spawnError = err)); // could not start (ENOENT, EACCES); 'close' follows
+    child.on('close', (code, signal) => {
+      if (this.child === child) this.child = undefined;
+      if (code === 0) return this.exited(undefined);
+      const why = spawnError?.message ?? (signal ? `ffmpeg was killed with signal ${signal}` : `ffmpeg exited with code ${code}`);
+      this.exited(this.scrub(lastLine(stderr) || why));
+    });
+    if (child.pid === undefined) return; // spawn failed: 'close' reports it
+    this.running = true;
+    this.log.info({ ffmpeg: this.bin.origin, offsetSec }, 'ingest started');
+    if (this.log.isLevelEnabled('debug')) this.log.debug({ cmd: this.scrub([this.bin.path, ...args].join(' ')) }, 'ffmpeg command');
+    this.hooks.onStart?.(child.pid);
   }
 
   private scrub(text: string): string {
@@ -97,7 +103,6 @@ export class IngestSupervisor {
 
   private exited(failure: string | undefined): void {
     this.running = false;
-    this.command = undefined;
     if (this.stopping) return this.exitedAll();
     if (failure === undefined) {
       this.log.info('ingest source ended');
@@ -126,7 +131,7 @@ export class IngestSupervisor {
 
   /** The ffmpeg process id, for tests and diagnostics. */
   get pid(): number | undefined {
-    return (this.command as unknown as { ffmpegProc?: { pid?: number } } | undefined)?.ffmpegProc?.pid;
+    return this.child?.pid;
   }
 
   /** SIGTERM now, SIGKILL if ffmpeg is still there after `graceMs`; `gone` resolves when it is. */
@@ -134,13 +139,13 @@ export class IngestSupervisor {
     if (this.stopping) return;
     this.stopping = true;
     clearTimeout(this.timer);
-    const cmd = this.command;
-    if (!cmd) return this.exitedAll();
-    cmd.kill('SIGTERM');
+    const child = this.child;
+    if (!child) return this.exitedAll();
+    child.kill('SIGTERM');
     const killer = setTimeout(() => {
-      if (!this.command) return;
-      this.log.warn({ pid: this.pid, graceMs }, 'ffmpeg ignored SIGTERM: killing it');
-      cmd.kill('SIGKILL');
+      if (this.child !== child) return;
+      this.log.warn({ pid: child.pid, graceMs }, 'ffmpeg ignored SIGTERM: killing it');
+      child.kill('SIGKILL');
     }, graceMs);
     killer.unref();
     void this.gone.then(() => clearTimeout(killer));
