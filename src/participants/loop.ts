@@ -9,7 +9,7 @@
  * Nothing here waits, does I/O, or allocates per frame what it can reuse (the Opus binding
  * returns a fresh Buffer per packet); a participant joining allocates its encoder and buffers.
  */
-import { OpusEncoder } from '@discordjs/opus';
+import { createOpusEncoder, type OpusEncoder } from '../opus';
 import { OPUS_COMPLEXITY, OPUS_SET_COMPLEXITY } from '../realtime/audio-loop';
 import { Concealer, type ConcealMode } from '../realtime/conceal';
 import { CONCEALED, DEADLINE_MISSED, DEADLINE_NS, FRAME_NS, FRAME_SAMPLES, SAMPLE_RATE } from '../realtime/frame';
@@ -50,7 +50,7 @@ class Participant {
   constructor(join: ParticipantJoin, o: ParticipantsLoopOptions) {
     this.input = new ParticipantInput(join.input);
     this.ring = new FrameRing(join.ring, { slots: PARTICIPANT_RING_SLOTS, channels: 1 });
-    this.encoder = new OpusEncoder(SAMPLE_RATE, 1);
+    this.encoder = createOpusEncoder(SAMPLE_RATE, 1);
     this.encoder.setBitrate(o.bitrate);
     this.encoder.applyEncoderCTL(OPUS_SET_COMPLEXITY, OPUS_COMPLEXITY);
     this.concealer = new Concealer(o.conceal, 1);
@@ -72,7 +72,7 @@ export class ParticipantsLoop {
     private readonly stats: RtStats,
     private readonly o: ParticipantsLoopOptions,
   ) {
-    this.mixEncoder = new OpusEncoder(SAMPLE_RATE, 1);
+    this.mixEncoder = createOpusEncoder(SAMPLE_RATE, 1);
     this.mixEncoder.setBitrate(o.bitrate);
     this.mixEncoder.applyEncoderCTL(OPUS_SET_COMPLEXITY, OPUS_COMPLEXITY);
   }

@@ -11,7 +11,7 @@
  * Each wake, a driver says how late it was (`wake`), feeds what it read
  * (`input`), then lets the jitter buffer decide (`tick`).
  */
-import { OpusEncoder } from '@discordjs/opus';
+import { createOpusEncoder, type OpusEncoder } from '../opus';
 import { Concealer, type ConcealMode } from './conceal';
 import { CONCEALED, DEADLINE_MISSED, DEADLINE_NS, DISCONTINUITY_BEFORE, FRAME_SAMPLES, SAMPLE_RATE } from './frame';
 import { JitterBuffer, type JitterSink } from './jitter-buffer';
@@ -62,7 +62,7 @@ export class AudioLoop implements JitterSink {
     readonly opts: AudioLoopOptions,
   ) {
     this.concealer = new Concealer(opts.conceal, opts.channels);
-    this.encoder = new OpusEncoder(SAMPLE_RATE, opts.channels);
+    this.encoder = createOpusEncoder(SAMPLE_RATE, opts.channels);
     this.encoder.setBitrate(opts.bitrate);
     this.encoder.applyEncoderCTL(OPUS_SET_COMPLEXITY, OPUS_COMPLEXITY); // explicit: bench:encode measures the same
     this.bps = 2 * opts.channels;

@@ -7,7 +7,7 @@
  * meeting timeline and stay aligned with events.jsonl.
  */
 import { join, resolve } from 'node:path';
-import { OpusEncoder } from '@discordjs/opus';
+import { createOpusEncoder } from '../opus';
 import { UserError } from '../errors';
 import type { MeetingEvent } from '../events';
 import { FRAME_MS, FRAME_SAMPLES, MAX_OPUS_BYTES, SAMPLE_RATE, frameTime, type Frame } from '../realtime/frame';
@@ -71,7 +71,7 @@ export interface RecorderStats {
 
 /** One 20 ms Opus packet of digital silence, encoded once and reused for every gap frame. */
 export function silencePacket(channels: number): Buffer {
-  return new OpusEncoder(SAMPLE_RATE, channels).encode(Buffer.alloc(FRAME_SAMPLES * channels * 2));
+  return createOpusEncoder(SAMPLE_RATE, channels).encode(Buffer.alloc(FRAME_SAMPLES * channels * 2));
 }
 
 function openIn(dir: string, name: string, onError?: (err: NodeJS.ErrnoException) => void): AsyncFileWriter {

@@ -6,7 +6,7 @@
  * 48 kHz PCM. The first `pre-skip` samples of each stream are dropped, as
  * RFC 7845 players do, so decoded time 0 is the first sample encoded.
  */
-import { OpusEncoder } from '@discordjs/opus';
+import { createOpusEncoder, type OpusEncoder } from '../../opus';
 
 export class OggOpusDecoder {
   private buf: Buffer = Buffer.alloc(0);
@@ -57,7 +57,7 @@ export class OggOpusDecoder {
       }
       this.channels = p[9]!;
       this.skip = p.readUInt16LE(10);
-      this.decoder = new OpusEncoder(48_000, this.channels);
+      this.decoder = createOpusEncoder(48_000, this.channels);
       this.headersSeen = 1;
       return undefined;
     }

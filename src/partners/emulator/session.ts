@@ -6,7 +6,7 @@
  * validates the client's messages as the service does and answers with its
  * protocol's messages over the speech found, timed on the audio received.
  */
-import { OpusEncoder } from '@discordjs/opus';
+import { createOpusEncoder, type OpusEncoder } from '../../opus';
 import type WebSocket from 'ws';
 import { OggOpusDecoder } from './ogg-opus';
 import { EnergySegmenter, type Segment } from './segmenter';
@@ -81,7 +81,7 @@ export abstract class Session {
       format,
     };
     if (format === 'ogg-opus') this.ogg = new OggOpusDecoder();
-    if (format === 'opus-packets') this.opus = new OpusEncoder(48_000, this.channels);
+    if (format === 'opus-packets') this.opus = createOpusEncoder(48_000, this.channels);
   }
 
   get audioSec(): number {
