@@ -10,11 +10,14 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
-import { UserError } from '../errors';
 import type { Histogram, RtStats } from '../realtime/stats';
 import { healthOf, type RunContext } from '../run/context';
 import { VERSION } from '../run/version';
+import { UserError } from '../errors';
+import { parseListenAddress } from './listen-address';
 import { takeSnapshot, type Snapshot } from './snapshot';
+
+export { parseListenAddress } from './listen-address';
 
 export interface MetricsServer {
   url: string;
@@ -25,16 +28,6 @@ export interface MetricsServer {
 export const LATENESS_LE_SECONDS = [
   0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12,
 ];
-
-/** Parses `host:port`, `:port`, `port` or `[v6]:port`; the host defaults to loopback. */
-export function parseListenAddress(addr: string, flag = '--metrics'): { host: string; port: number } {
-  const m = /^(?:(?:\[([^\]]+)\]|([^:[\]]*)):)?(\d+)$/.exec(addr.trim());
-  const port = m ? Number(m[3]) : NaN;
-  if (!m || !(port >= 0 && port <= 65535)) {
-    throw new UserError(`${flag} "${addr}" is not an address - use host:port, :port (binds 127.0.0.1) or e.g. 0.0.0.0:9464`);
-  }
-  return { host: m[1] ?? (m[2] || '127.0.0.1'), port };
-}
 
 /** Summary quantiles of the main thread's event-loop delay. */
 const LOOP_DELAY_QUANTILES = [0.5, 0.9, 0.99];

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { UserError } from '../errors';
 import { parseSource, type SourceSpec } from '../ingest/spec';
 import type { LoggingOptions } from '../logging';
-import { parseListenAddress } from '../ops/metrics';
+import { parseListenAddress } from '../ops/listen-address';
 import { parsePartnerSpecs, type PartnerFlagValues, type PartnerSpec } from '../partners';
 import { providerNamed } from '../partners/registry';
 import { MAX_JITTER_DEFAULT_MS, MAX_JITTER_RANGE_MS } from '../realtime/audio-loop';
