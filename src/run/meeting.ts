@@ -42,6 +42,7 @@ import type { PartnerStateChange, TranscriptSegment } from './partner-types';
 import type { AudioPipeline } from './pipeline';
 import { resolveOptions, type ResolvedOptions } from './resolve';
 import { captureWatchdog, createPipeline, mixPartners } from './sources';
+import { StartupClock } from './startup';
 import { buildSummary, partnerSummary, threadSummary, type AudioEnd, type RunSummary } from './summary';
 
 /** The handle's events and their arguments. */
@@ -78,6 +79,7 @@ export class Meeting extends EventEmitter<MeetingEventMap> {
 
   private readonly o: ResolvedOptions;
   private readonly secrets = new Secrets();
+  private readonly startup = new StartupClock();
   private readonly loopDelay = monitorEventLoopDelay({ resolution: 10 });
   private logging!: Logging;
   private log!: Logger;
@@ -176,6 +178,7 @@ export class Meeting extends EventEmitter<MeetingEventMap> {
         },
         // Start-up (module loading, the worker, spawning ffmpeg) is not the meeting's event-loop delay.
         onFirstFrame: () => this.loopDelay.enable(),
+        startup: this.startup,
       });
       this.health = new HealthMonitor(this.pipeline, (h) => this.emitSafe('health', h));
       this.watch = new MeetingWatch({
@@ -296,6 +299,7 @@ export class Meeting extends EventEmitter<MeetingEventMap> {
       refused: p.refused,
       ingestRestarts: p.ingestRestarts,
       eventLoopDelayMaxMs: this.loopDelay.count ? this.loopDelay.max / 1e6 : 0,
+      startup: this.startup.times(),
       partnersRequired: this.o.partnersRequired,
       partners: this.partners.map((s) => partnerSummary(s.status())),
       log: this.logging.stats(),

@@ -21,6 +21,7 @@ import type { SchedRequest } from '../realtime/sched';
 import { Stat, RtStats } from '../realtime/stats';
 import { startAudioThread, type AudioThread } from './audio-thread';
 import { GapDetector } from './gaps';
+import type { StartupClock } from './startup';
 import { threadSummary, type AudioEnd, type ThreadSummary } from './summary';
 
 /** 10.24 s of frames: the main thread may stall this long before the worker drops any. */
@@ -43,6 +44,8 @@ export interface PipelineOptions {
   onFatal(err: EarshotError): void;
   /** The first frame was drained: the meeting's audio is flowing. */
   onFirstFrame?(): void;
+  /** Start-up milestones: worker ready, ingest spawned, first audio, first frame handed to the sinks. */
+  startup?: StartupClock;
   test?: { stallMain?: { atMs: number; ms: number }; stallWorker?: { atMs: number; ms: number } };
 }
 
@@ -86,6 +89,7 @@ export class AudioPipeline {
     };
     const audio = await startAudioThread(init, o.realtimeThread);
     this.audio = audio;
+    o.startup?.mark('workerReady');
     if (audio.thread) {
       this.roles.set(audio.thread.tid, 'audio');
       this.threads.push(threadSummary('audio', audio.thread));
@@ -120,7 +124,10 @@ export class AudioPipeline {
       position: () => (input.paced ? frameTime(stats.get(Stat.Frames)) : stats.get(Stat.InputBytes) / (SAMPLE_RATE * 2 * channels)),
       onRestart: ({ attempt, reason, delayMs }) =>
         this.o.onEvent({ t: frameTime(stats.get(Stat.Frames)), kind: 'ingest_restart', durationMs: 0, frames: 0, detail: { attempt, reason, delayMs } }),
-      onStart: (pid) => this.audio!.ingestStarted(pid),
+      onStart: (pid) => {
+        this.o.startup?.mark('ingestSpawned');
+        this.audio!.ingestStarted(pid);
+      },
       onEnd: () => this.audio!.inputEnded(),
       onFatal: (err) => this.fail(err),
     });
@@ -161,10 +168,12 @@ export class AudioPipeline {
       while (this.ring.peek(frame)) {
         if (frame.seq === 0) {
           this.firstFrame = frame.captureNs - FRAME_MS * 1e6;
+          this.o.startup?.markMonotonic('firstAudio', frame.captureNs);
           this.o.onFirstFrame?.();
         }
         this.gaps.frame(frame);
         fanout(frame);
+        if (frame.seq === 0) this.o.startup?.mark('firstFrame');
         this.ring.release();
         if (stall && !stall.done && frame.seq >= stall.atFrame) {
           stall.done = true;

@@ -14,6 +14,7 @@ import type { MeetingEvents } from './events';
 import type { TranscriptSegment } from './partner-types';
 import { AudioPipeline } from './pipeline';
 import type { ResolvedOptions } from './resolve';
+import type { StartupClock } from './startup';
 
 export interface SourceDeps {
   o: ResolvedOptions;
@@ -26,6 +27,8 @@ export interface SourceDeps {
   onProblem(component: string, why: string | undefined): void;
   onFatal(err: EarshotError): void;
   onFirstFrame(): void;
+  /** Start-up milestones (the audio pipeline marks them; the page pipeline has no ffmpeg nor worker start of its own to mark). */
+  startup?: StartupClock;
 }
 
 export function createPipeline(d: SourceDeps): AudioPipeline | PagePipeline {
@@ -64,6 +67,7 @@ export function createPipeline(d: SourceDeps): AudioPipeline | PagePipeline {
     onEvent: d.events.report,
     onFatal: d.onFatal,
     onFirstFrame: d.onFirstFrame,
+    startup: d.startup,
     test: o.test,
   });
 }

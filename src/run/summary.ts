@@ -11,6 +11,7 @@ import { Stat, type RtStats } from '../realtime/stats';
 import type { LogStats } from '../logging/sink';
 import type { PartnerStatus } from '../partners/status';
 import type { PartnersRequired } from './options';
+import type { StartupTimes } from './startup';
 import { VERSION } from './version';
 
 /** How the audio side of a meeting ended. */
@@ -70,6 +71,8 @@ export interface RunSummary {
   /** Latency the jitter buffer added: how long frames of real audio were held. */
   addedLatencyMs: { p50: number; p99: number; p999: number; max: number };
   eventLoopDelayMaxMs: number;
+  /** Where the start went (ms after startMeeting(); see run/startup.ts). */
+  startup: StartupTimes;
   threads: ThreadSummary[];
   refusedPriority: string[];
   ingestRestarts: number;
@@ -112,6 +115,7 @@ export function buildSummary(p: {
   refused: string[];
   ingestRestarts: number;
   eventLoopDelayMaxMs: number;
+  startup: StartupTimes;
   partnersRequired: PartnersRequired;
   partners: PartnerSummary[];
   log: LogStats;
@@ -145,6 +149,7 @@ export function buildSummary(p: {
     sourceJitterMs: s.sourceJitter.summaryMs(),
     addedLatencyMs: s.held.summaryMs(),
     eventLoopDelayMaxMs: Math.round(p.eventLoopDelayMaxMs * 1000) / 1000,
+    startup: p.startup,
     threads: p.threads,
     refusedPriority: p.refused,
     ingestRestarts: p.ingestRestarts,
