@@ -7,11 +7,19 @@
  * Indices are free-running 32-bit counters; `write - read` (mod 2^32) is the
  * fill. Slot memory is published with Atomics.store on the write counter,
  * which orders the plain stores before it (sequentially consistent).
+ *
+ * The producer wakes the consumer only at the write count the consumer asked
+ * for (`wakeAt`): a consumer that takes frames in batches (the main thread
+ * wakes once per partner chunk, not once per frame) costs the audio thread one
+ * notify per batch, and each wake is a syscall and a context switch on both
+ * sides. A notify with no waiter is a no-op.
  */
 import { FRAME_SAMPLES, MAX_OPUS_BYTES, type Frame } from './frame';
 
 const WRITE = 0;
 const READ = 1;
+/** The write count at which the producer notifies (set by the consumer before it waits). */
+const WAKE_AT = 2;
 const CONTROL_INTS = 4;
 const HEADER_BYTES = 32; // captureNs f64, seq u32, flags u32, latenessUs i32, opusLength u32, droppedBefore u32, pad
 
@@ -89,8 +97,8 @@ export class FrameRing {
     this.i32[h + 4] = latenessUs;
     this.u32[h + 5] = opusLength;
     this.u32[h + 6] = droppedBefore;
-    Atomics.add(this.control, WRITE, 1);
-    Atomics.notify(this.control, WRITE);
+    const w = (Atomics.add(this.control, WRITE, 1) + 1) | 0;
+    if (w === Atomics.load(this.control, WAKE_AT)) Atomics.notify(this.control, WRITE);
   }
 
   // ---- consumer (main thread) ----
@@ -121,12 +129,34 @@ export class FrameRing {
   async waitForData(timeoutMs: number): Promise<void> {
     const w = Atomics.load(this.control, WRITE);
     if (w !== Atomics.load(this.control, READ)) return;
+    Atomics.store(this.control, WAKE_AT, (w + 1) | 0);
     const res = Atomics.waitAsync(this.control, WRITE, w, timeoutMs);
     if (!res.async) return;
     // A pending waitAsync does not keep Node's event loop alive; a timer does.
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([res.value, new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
     clearTimeout(timer);
+  }
+
+  /**
+   * Resolves once the write count reaches the next multiple of `frames` past what was read (at
+   * once if it has), or when `wake()` is called; a publish in between may end it early. It sets
+   * no timer and does not keep the event loop alive: the caller holds a timer of its own.
+   * Multiples of `frames` keep the wakes aligned with chunks of that many frames.
+   */
+  async waitForFrames(frames: number): Promise<void> {
+    const r = Atomics.load(this.control, READ) >>> 0;
+    const target = (r - (r % frames) + frames) | 0;
+    Atomics.store(this.control, WAKE_AT, target);
+    const w = Atomics.load(this.control, WRITE);
+    if (((w - target) | 0) >= 0) return;
+    const res = Atomics.waitAsync(this.control, WRITE, w);
+    if (res.async) await res.value;
+  }
+
+  /** Ends a pending waitForFrames() (from the consumer's thread: the audio side is done). */
+  wake(): void {
+    Atomics.notify(this.control, WRITE);
   }
 }
 

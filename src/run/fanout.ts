@@ -6,7 +6,7 @@
  */
 import type { MeetingEvent } from '../events';
 import type { Frame } from '../realtime/frame';
-import { frameTime } from '../realtime/frame';
+import { FRAME_MS, frameTime } from '../realtime/frame';
 import type { FrameSink } from '../sinks/sink';
 
 export class FanOut {
@@ -19,6 +19,12 @@ export class FanOut {
     private readonly report: (e: MeetingEvent) => void,
   ) {
     this.live = [...sinks];
+  }
+
+  /** Frames per drain of the ring: the shortest batch a sink asks for, at most `maxMs`. */
+  drainFrames(maxMs: number): number {
+    const ms = Math.min(maxMs, ...this.live.map((s) => s.batchMs ?? maxMs));
+    return Math.max(1, Math.floor(ms / FRAME_MS));
   }
 
   write = (frame: Frame): void => {

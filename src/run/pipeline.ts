@@ -28,6 +28,8 @@ import { threadSummary, type AudioEnd, type ThreadSummary } from './summary';
 const RING_SLOTS = 512;
 /** The audio side is "stalled" when no real input has been framed for this long (concealment does not count). */
 const STALL_MS = 1000;
+/** However the drain is batched, what is in the ring reaches the sinks within this (a partial batch at the end). */
+const DRAIN_AT_LEAST_MS = 1000;
 
 export interface PipelineOptions {
   input: SourceSpec;
@@ -153,15 +155,19 @@ export class AudioPipeline {
 
   /**
    * Drains the ring into `fanout` until the audio side is done, then flushes the
-   * open gap runs. Resolves with how the audio side ended.
+   * open gap runs. Resolves with how the audio side ended. The main thread wakes
+   * once per `drainFrames` frames (default 1): every wake costs both threads a
+   * syscall and a context switch, so a meeting batches as much as its sinks
+   * allow (a partner's chunk); events and the recorder lag by at most a batch.
    */
-  async run(fanout: (frame: Frame) => void): Promise<AudioEnd> {
+  async run(fanout: (frame: Frame) => void, drainFrames = 1): Promise<AudioEnd> {
     const audio = this.audio!;
     const frame = {} as Frame;
     let finished = false;
     void audio.done.then(() => {
       finished = true;
       this.ingest?.stop();
+      this.ring.wake();
     });
     const stall = this.o.test?.stallMain && { atFrame: Math.floor(this.o.test.stallMain.atMs / FRAME_MS), ms: this.o.test.stallMain.ms, done: false };
     const drain = () => {
@@ -182,9 +188,25 @@ export class AudioPipeline {
         }
       }
     };
-    while (!finished) {
-      await this.ring.waitForData(50);
-      drain();
+    // A pending Atomics.waitAsync does not keep the event loop alive: this timer does, and drains a partial batch.
+    let drainError: unknown;
+    const keepAlive = setInterval(() => {
+      try {
+        drain();
+      } catch (err) {
+        drainError ??= err; // thrown from the loop below, as a drain there would
+        this.ring.wake();
+      }
+    }, DRAIN_AT_LEAST_MS);
+    const batch = Math.max(1, Math.round(drainFrames));
+    try {
+      while (!finished) {
+        await this.ring.waitForFrames(batch);
+        if (drainError) throw drainError;
+        drain();
+      }
+    } finally {
+      clearInterval(keepAlive);
     }
     drain();
     this.gaps.flush();

@@ -8,6 +8,11 @@ import type { MeetingEvent } from '../events';
  */
 export interface FrameSink {
   readonly name: string;
+  /**
+   * Optional: the ms of audio this sink takes at once at no cost to its output (a partner's
+   * chunk). The main thread drains the ring once per the shortest of these, capped (run/meeting).
+   */
+  readonly batchMs?: number;
   write(frame: Frame): void;
   /** Optional: events on the meeting timeline, as they are detected. */
   event?(e: MeetingEvent): void;

@@ -29,6 +29,8 @@ export type { PartnerSink, StreamDeps } from './sink';
 
 export class PartnerStream implements PartnerSink {
   readonly name: string;
+  /** A chunk's worth: frames that arrive together cost no latency (the chunk leaves with its last frame). */
+  readonly batchMs: number;
   private readonly a: Adapter;
   private readonly log: Logger;
   private readonly tune: Tuning;
@@ -65,6 +67,7 @@ export class PartnerStream implements PartnerSink {
     this.log = d.logger;
     this.tune = { ...DEFAULT_TUNING, ...d.tuning };
     this.rate = this.a.codec.sampleRate;
+    this.batchMs = this.a.chunkMs;
     const cap = Math.max(1, Math.round((this.rate * d.spec.bufferMs) / 1000));
     this.buf = new ReplayBuffer(this.rate, cap);
     this.losses = new Losses(this.name, this.buf, d.onEvent);
