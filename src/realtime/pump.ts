@@ -29,14 +29,17 @@ export class InputPump {
 
   /**
    * Drains the input into `loop`; returns false at end of input (stdin closed).
-   * Every read follows a poll that said readable, so a read never blocks.
+   * Every read follows a poll that said readable, so a read never blocks. A read
+   * that did not fill the buffer emptied the pipe: asking poll(2) again would
+   * only cost a syscall per frame to hear "nothing more".
    */
   pump(loop: AudioLoop, nowNs: number): boolean {
+    let n: number;
     do {
-      const n = readSync(this.fd, this.buf, 0, this.buf.length, null);
+      n = readSync(this.fd, this.buf, 0, this.buf.length, null);
       if (n === 0) return false; // only stdin can reach EOF
       loop.input(this.buf, n, nowNs);
-    } while (this.pollIn(this.fd, 0));
+    } while (n === this.buf.length && this.pollIn(this.fd, 0));
     return true;
   }
 
