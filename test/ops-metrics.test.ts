@@ -78,6 +78,7 @@ function fakeRun(roles: Map<number, string>): FakeRun {
       reconnects: 2,
       sessionIds: ['a'],
       gapsMs: 40,
+      sendLatencyMs: { p50: 1.2, p99: 3.4, max: 9.9 },
       badMessages: 0,
       outcome: { delivered: true },
     },

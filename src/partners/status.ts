@@ -82,6 +82,11 @@ export interface PartnerStatus {
   gapsMs: number;
   /** Partner messages that failed validation (each ignored, the stream went on). */
   badMessages: number;
+  /**
+   * Capture -> send: from the capture of the frame that completed a chunk to its ws.send, over
+   * first sends (a replay after a reconnection is not latency); null before anything was sent.
+   */
+  sendLatencyMs: { p50: number; p99: number; max: number } | null;
   outcome: PartnerOutcome;
 }
 

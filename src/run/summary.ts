@@ -29,7 +29,7 @@ export interface ThreadSummary {
 /** What one partner did in the meeting: its counters, its state, and its outcome (did it ever deliver, and if not why). */
 export type PartnerSummary = Pick<
   PartnerStatus,
-  'name' | 'provider' | 'codec' | 'state' | 'sessionIds' | 'audioSecSent' | 'bytesSent' | 'reconnects' | 'gapsMs' | 'badMessages' | 'outcome'
+  'name' | 'provider' | 'codec' | 'state' | 'sessionIds' | 'audioSecSent' | 'bytesSent' | 'reconnects' | 'gapsMs' | 'badMessages' | 'sendLatencyMs' | 'outcome'
 >;
 
 export interface RunSummary {
@@ -90,8 +90,8 @@ export function threadSummary(role: string, t: ThreadStat): ThreadSummary {
 }
 
 export function partnerSummary(p: PartnerStatus): PartnerSummary {
-  const { name, provider, codec, state, sessionIds, audioSecSent, bytesSent, reconnects, gapsMs, badMessages, outcome } = p;
-  return { name, provider, codec, state, sessionIds, audioSecSent, bytesSent, reconnects, gapsMs, badMessages, outcome };
+  const { name, provider, codec, state, sessionIds, audioSecSent, bytesSent, reconnects, gapsMs, badMessages, sendLatencyMs, outcome } = p;
+  return { name, provider, codec, state, sessionIds, audioSecSent, bytesSent, reconnects, gapsMs, badMessages, sendLatencyMs, outcome };
 }
 
 /** Whether the partners satisfy the policy: all of them delivered, any one did, or it does not matter. */

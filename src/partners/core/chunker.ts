@@ -1,12 +1,16 @@
 /**
  * Frames to chunks in the partner's codec: PCM is downmixed and resampled to
- * the partner's rate and cut into chunkMs pieces; Opus packets (already
- * encoded on the audio thread) are grouped chunkMs at a time. Each chunk
- * carries the timeline time of its first sample. A gap in the frame sequence
- * (frames that never reached this sink) ends the current chunk, so every
- * chunk is contiguous audio and the timeline jump is exact.
+ * the partner's rate, Opus packets (already encoded on the audio thread) are
+ * taken as they are, and either leaves chunkMs of frames at a time: a chunk
+ * ends with the frame that completes it, so it can be sent the moment the
+ * main thread drains that frame (the resampler's look-ahead makes a segment's
+ * first PCM chunk a few samples shorter instead of holding every chunk back
+ * for a frame). Each chunk carries the timeline time of its first sample. A
+ * gap in the frame sequence (frames that never reached this sink) ends the
+ * current chunk, so every chunk is contiguous audio and the timeline jump is
+ * exact.
  */
-import { FRAME_SAMPLES, SAMPLE_RATE, frameTime, type Frame } from '../../realtime/frame';
+import { FRAME_MS, FRAME_SAMPLES, SAMPLE_RATE, frameTime, type Frame } from '../../realtime/frame';
 import type { PartnerCodec } from '../status';
 import { Resampler, downmix } from './resample';
 
@@ -34,6 +38,9 @@ export class Chunker {
   private readonly rate: number;
   private readonly ch: number;
   private readonly chunkSamples: number;
+  /** Frames per chunk, and frames staged in the current one. */
+  private readonly chunkFrames: number;
+  private framesStaged = 0;
   private readonly resampler?: Resampler;
   private readonly mono?: Int16Array;
   private readonly staging: Int16Array;
@@ -55,7 +62,10 @@ export class Chunker {
     this.rate = codec.sampleRate;
     this.ch = codec.channels;
     this.chunkSamples = Math.round((this.rate * o.chunkMs) / 1000);
-    this.staging = new Int16Array(codec.name === 'opus' ? 0 : this.chunkSamples * this.ch);
+    this.chunkFrames = Math.max(1, Math.round(o.chunkMs / FRAME_MS));
+    // Room for a frame's output beyond a chunk: a rate that does not divide evenly never overflows it.
+    const frameOut = Math.ceil((FRAME_SAMPLES * this.rate) / SAMPLE_RATE) + 1;
+    this.staging = new Int16Array(codec.name === 'opus' ? 0 : (this.chunkSamples + frameOut) * this.ch);
     if (codec.name === 'linear16') {
       if (this.rate !== SAMPLE_RATE) this.resampler = new Resampler(SAMPLE_RATE, this.rate, this.ch);
       if (this.ch === 1 && o.sourceChannels > 1) this.mono = new Int16Array(FRAME_SAMPLES);
@@ -76,6 +86,7 @@ export class Chunker {
     let pcm = frame.pcm;
     if (this.mono) pcm = downmix(pcm, this.o.sourceChannels, this.mono);
     this.stage(this.resampler ? this.resampler.process(pcm) : pcm);
+    if (++this.framesStaged >= this.chunkFrames && this.stagingFill > 0) this.finishChunk();
   }
 
   /** Ends the current segment: what is staged leaves as a (shorter) chunk. */
@@ -87,12 +98,13 @@ export class Chunker {
       this.resampler.reset();
     }
     if (this.stagingFill > 0) this.finishChunk();
+    this.framesStaged = 0;
   }
 
   private addPacket(frame: Frame): void {
     if (this.packets.length === 0) this.packetsT0 = frameTime(frame.seq);
     this.packets.push(Buffer.from(frame.opus));
-    if (this.packets.length * FRAME_SAMPLES >= this.chunkSamples) this.finishPackets();
+    if (this.packets.length >= this.chunkFrames) this.finishPackets();
   }
 
   private finishPackets(): void {
@@ -117,7 +129,7 @@ export class Chunker {
       this.staging.set(samples.subarray(i, i + n), this.stagingFill * ch);
       this.stagingFill += n / ch;
       i += n;
-      if (this.stagingFill === this.chunkSamples) this.finishChunk();
+      if (this.stagingFill * ch === this.staging.length) this.finishChunk(); // full (never, at rates that divide evenly)
     }
   }
 
@@ -134,6 +146,7 @@ export class Chunker {
     const t = this.segT0 + this.segOut / this.rate;
     this.segOut += this.stagingFill;
     this.stagingFill = 0;
+    this.framesStaged = 0;
     this.emit({ data, samples, t, captureNs: this.lastCaptureNs });
   }
 }

@@ -10,6 +10,7 @@
  * write() copies at most one chunk and returns; sending waits on
  * `ws.bufferedAmount` and, for real-time-only providers, on the clock.
  */
+import { createHistogram } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { type Frame } from '../../realtime/frame';
 import type { PartnerProblem, PartnerStatus } from '../status';
@@ -60,6 +61,8 @@ export class PartnerStream implements PartnerSink {
   private ending?: { resolve: () => void; timer: NodeJS.Timeout };
   private settled = false;
   private overflowCause: 'slow' | 'outage' = 'outage';
+  /** Capture -> send of first sends, in µs. */
+  private readonly sendLatency = createHistogram();
 
   constructor(private readonly d: StreamDeps) {
     this.name = d.spec.name;
@@ -78,9 +81,10 @@ export class PartnerStream implements PartnerSink {
       // Whether the buffer overflowed while a partner held the socket (too slow) or while none did (an outage).
       if (this.buf.evictedTo > evicted) this.overflowCause = linkOf(this.s)?.isOpen ? 'slow' : 'outage';
     });
+    // The no-results watch counts in seconds (default 120 s): a wake a second is plenty.
     this.ticker = setInterval(() => {
       if (this.s.status === 'open' && this.samplesSent > 0) this.reports.silentFor(performance.now() - this.lastResultAt, d.spec.noResultsMs);
-    }, 250);
+    }, 1000);
     this.ticker.unref();
     this.s = { status: 'connecting', link: this.newLink() };
   }
@@ -110,11 +114,12 @@ export class PartnerStream implements PartnerSink {
       const { bytes, skipped } = link.send(c);
       // The buffer dropped unsent audio under an open connection: the partner was too slow for it.
       if (skipped) this.losses.positions(skipped.from, skipped.to, this.overflowReason());
+      const latencyMs = (Number(process.hrtime.bigint()) - c.captureNs) / 1e6;
+      if (!c.sent) this.sendLatency.record(Math.max(1, Math.round(latencyMs * 1000)));
       c.sent = true;
       this.nextSendId++;
       this.samplesSent += c.samples;
       this.bytesSent += bytes;
-      const latencyMs = (Number(process.hrtime.bigint()) - c.captureNs) / 1e6;
       this.d.onSend?.(latencyMs, bytes);
       if (this.log.isLevelEnabled('trace')) this.log.trace({ pos: c.pos, t: c.t, bytes, latencyMs, buffered: link.bufferedAmount }, 'chunk sent');
     }
@@ -344,8 +349,16 @@ export class PartnerStream implements PartnerSink {
       sessionIds: [...this.sessionIds],
       gapsMs: Math.round(this.losses.gapsMs),
       badMessages: this.reports.badMessages,
+      sendLatencyMs: this.sendLatencyMs(),
       outcome,
     };
+  }
+
+  private sendLatencyMs(): PartnerStatus['sendLatencyMs'] {
+    const h = this.sendLatency;
+    if (h.count === 0) return null;
+    const ms = (us: number) => Math.round(us) / 1000;
+    return { p50: ms(h.percentile(50)), p99: ms(h.percentile(99)), max: ms(h.max) };
   }
 
   /** Replay-buffer occupancy in seconds (sent-unconfirmed plus unsent). */
