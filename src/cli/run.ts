@@ -7,7 +7,7 @@
  */
 import { parseFlags } from './args';
 import { LOG_FLAGS_HELP, logFlags, loggingOptionsFrom } from '../logging';
-import { partnerFlags, partnerUsage } from '../partners';
+import { partnerFlags, partnerUsage } from '../partners/specs';
 import { startMeeting, type Meeting } from '../run/meeting';
 import type { MeetingOptions, PartnersRequired, RecordExisting } from '../run/options';
 import type { RunSummary } from '../run/summary';

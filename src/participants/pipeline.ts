@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import type { EarshotError } from '../errors';
 import type { SourceSpec } from '../ingest/spec';
 import { native } from '../native';
-import { parseListenAddress } from '../ops/metrics';
+import { parseListenAddress } from '../ops/listen-address';
 import type { ConcealMode } from '../realtime/conceal';
 import { FRAME_MS, type Frame } from '../realtime/frame';
 import type { SchedRequest } from '../realtime/sched';

@@ -23,8 +23,8 @@ import { native } from '../native';
 import { readThread } from '../ops/proc';
 import { startOps, type Ops } from '../ops/services';
 import type { CaptureScriptOptions } from '../page';
-import { createPartnerSinks, type PartnerContext, type PartnerSink } from '../partners';
-import { PagePipeline } from '../participants/pipeline';
+import type { PartnerContext, PartnerSink } from '../partners';
+import type { PagePipeline } from '../participants/pipeline';
 import { frameTime } from '../realtime/frame';
 import { Stat } from '../realtime/stats';
 import { FrameTimesSink } from '../sinks/frame-times';
@@ -124,7 +124,7 @@ export class Meeting extends EventEmitter<MeetingEventMap> {
    * for the browser only), and each participant so far.
    */
   get page(): { captureScript(extra?: Omit<CaptureScriptOptions, 'url' | 'token'>): string; url: string; participants(): ParticipantSummary[] } | undefined {
-    const p = this.pipeline instanceof PagePipeline ? this.pipeline.page : undefined;
+    const p = isPage(this.pipeline) ? this.pipeline.page : undefined;
     return p && { captureScript: (extra) => p.captureScript(extra), url: p.url, participants: () => p.participants() };
   }
 
@@ -206,7 +206,9 @@ export class Meeting extends EventEmitter<MeetingEventMap> {
       await this.pipeline.startAudio();
       for (const r of this.pipeline.refused) this.log.warn(`priority refused, running without it: ${r}`);
       if (this.pipeline.threads[0]) this.log.info({ thread: this.pipeline.threads[0] }, 'audio worker ready');
-      this.partners = createPartnerSinks(mixPartners(o), this.partnerContext());
+      const partners = mixPartners(o);
+      // The partner streams (ws, and through it http, tls, zlib) load only for a meeting that has partners.
+      if (partners.length) this.partners = (require('../partners') as typeof import('../partners')).createPartnerSinks(partners, this.partnerContext());
       if (this.recordDir) {
         this.recorder = new Recorder({
           dir: this.recordDir,
@@ -321,7 +323,7 @@ export class Meeting extends EventEmitter<MeetingEventMap> {
         : null,
     });
     // A page input: each participant (presence, file, dropouts, upstream losses).
-    if (p instanceof PagePipeline) summary.participants = p.participants();
+    if (isPage(p)) summary.participants = p.participants();
     return summary;
   }
 
@@ -394,4 +396,9 @@ export class Meeting extends EventEmitter<MeetingEventMap> {
  */
 export function startMeeting(options: MeetingOptions): Promise<Meeting> {
   return Meeting.start(options);
+}
+
+/** A page input's pipeline (the participants'), told apart without loading its module. */
+function isPage(p: AudioPipeline | PagePipeline): p is PagePipeline {
+  return 'page' in p;
 }

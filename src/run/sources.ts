@@ -2,13 +2,14 @@
  * Where a meeting's audio comes from, as the meeting's control plane drives it: the meeting page's
  * participants (`page:`, the participants' pipeline) or one source through ffmpeg or stdin (the
  * audio pipeline), and the watchdog on a live capture device that delivers only digital silence.
+ * The participants' side (its WebSocket receiver, per-participant partners) loads only for a page
+ * input: a meeting from ffmpeg or stdin never pays its modules' start-up and memory.
  */
 import type { EarshotError } from '../errors';
 import { SilenceWatchdog, silenceSink } from '../ingest/silence';
 import { moduleLogger, type Logging } from '../logging';
 import type { PartnerContext } from '../partners';
-import { participantPartners } from '../participants/partners';
-import { PagePipeline } from '../participants/pipeline';
+import type { PagePipeline } from '../participants/pipeline';
 import type { FrameSink } from '../sinks/sink';
 import type { MeetingEvents } from './events';
 import type { TranscriptSegment } from './partner-types';
@@ -34,6 +35,8 @@ export interface SourceDeps {
 export function createPipeline(d: SourceDeps): AudioPipeline | PagePipeline {
   const o = d.o;
   if (o.input.kind === 'page') {
+    const { PagePipeline } = require('../participants/pipeline') as typeof import('../participants/pipeline');
+    const { participantPartners } = require('../participants/partners') as typeof import('../participants/partners');
     return new PagePipeline({
       input: o.input,
       bitrate: o.bitrate,
