@@ -36,6 +36,8 @@ export class Resampler {
   /** Polyphase filter: branch p occupies [p*taps, (p+1)*taps), reversed (last entry applies to x[jmax]). */
   private readonly bank: Float32Array;
   private readonly centre: number;
+  /** A single phase whose taps mirror around the centre: the symmetric fast path applies. */
+  private readonly symmetric: boolean;
   /** Input history, interleaved float; holds x[bufStart .. bufStart + bufFrames). */
   private buf: Float32Array;
   private bufStart: number;
@@ -89,6 +91,8 @@ export class Resampler {
     for (let p = 0; p < this.up; p++) {
       for (let k = 0; k < this.taps; k++) this.bank[p * this.taps + (this.taps - 1 - k)] = proto[p + k * this.up];
     }
+    // One phase whose taps mirror around the centre (the last tap, for an even length, is zero).
+    this.symmetric = this.up === 1 && this.bank.every((v, i) => i > 2 * this.centre ? v === 0 : v === this.bank[2 * this.centre - i]);
     this.buf = new Float32Array((this.taps + 4096) * channels);
     this.out = new Int16Array(0);
     this.bufStart = 0;
@@ -153,6 +157,22 @@ export class Resampler {
       const phase = u - jmax * up;
       const f = phase * taps;
       const first = jmax - (taps - 1) - this.bufStart; // position of x[jmax - taps + 1] in buf
+      if (ch === 1 && this.symmetric) {
+        // One phase of a symmetric filter (a decimation such as 48 -> 16 kHz): each coefficient
+        // multiplies the sum of the two samples it mirrors - half the multiplies and loads.
+        const last = first + 2 * centre;
+        let a0 = 0;
+        let a1 = 0;
+        let k = 0;
+        for (; k + 1 < centre; k += 2) {
+          a0 += bank[k]! * (buf[first + k]! + buf[last - k]!);
+          a1 += bank[k + 1]! * (buf[first + k + 1]! + buf[last - k - 1]!);
+        }
+        for (; k < centre; k++) a0 += bank[k]! * (buf[first + k]! + buf[last - k]!);
+        const s = Math.round((a0 + a1 + bank[centre]! * buf[first + centre]!) * 32768);
+        out[o++] = s > 32767 ? 32767 : s < -32768 ? -32768 : s;
+        continue;
+      }
       if (ch === 1) {
         // Four accumulators: the add chain, not the multiplies, is the bottleneck.
         let a0 = 0;
