@@ -2,15 +2,19 @@
  * npm run bench:encode
  *
  * Opus encode cost per 20 ms frame through @discordjs/opus (what the audio
- * worker does), and concurrent 48 kHz mono streams per core, beside ffmpeg's
- * libopus encoding the same audio with the same settings (64 kb/s, 20 ms,
- * complexity 10, application audio), as a ratio.
+ * worker does, loaded as it loads it), and concurrent 48 kHz mono streams per
+ * core, beside ffmpeg's libopus encoding the same audio with the same settings
+ * (64 kb/s, 20 ms, complexity 10, application audio), as a ratio. Then the
+ * same paced at real time, one frame per 20 ms wake as in a meeting: a thread
+ * that slept 20 ms finds its caches cold, and each frame costs more than in a
+ * tight loop (ffmpeg's paced figure is `-af arealtime` with libopus minus the
+ * same without the encoder).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { OpusEncoder } from '@discordjs/opus';
+import { createOpusEncoder } from '../src/opus';
 import { ROOT } from '../src/paths';
 import { OPUS_COMPLEXITY, OPUS_SET_COMPLEXITY } from '../src/realtime/audio-loop';
 import { FRAME_SAMPLES } from '../src/realtime/frame';
@@ -23,7 +27,7 @@ const frames = Math.floor(speech.length / frameBytes);
 const audioSec = (frames * REPEAT * FRAME_SAMPLES) / 48000;
 
 // ---- ours ----
-const enc = new OpusEncoder(48000, 1);
+const enc = createOpusEncoder(48000, 1);
 enc.setBitrate(64000);
 enc.applyEncoderCTL(OPUS_SET_COMPLEXITY, OPUS_COMPLEXITY); // what the audio worker sets
 const frame = Buffer.alloc(frameBytes);
@@ -60,3 +64,27 @@ console.log(
 const ratio = oursUs / ffUs;
 console.log(`ratio earshot/ffmpeg: ${fmt(ratio, 2)} (target <= 1.3); streams per core: ${Math.floor(20000 / oursUs)} (target >= 50)`);
 console.log(`targets: ${ratio <= 1.3 && 20000 / oursUs >= 50 ? 'MET' : 'NOT MET'}`);
+
+// ---- paced at real time: one frame per 20 ms wake ----
+const PACED_FRAMES = Math.min(frames, 500); // 10 s
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+let pacedUs = 0;
+for (let k = 0; k < PACED_FRAMES; k++) {
+  Atomics.wait(sleeper, 0, 0, 20);
+  speech.copy(frame, 0, k * frameBytes, (k + 1) * frameBytes);
+  const c0 = process.cpuUsage();
+  enc.encode(frame);
+  const c = process.cpuUsage(c0);
+  pacedUs += c.user + c.system;
+}
+pacedUs /= PACED_FRAMES;
+const pacedSec = (PACED_FRAMES * FRAME_SAMPLES) / 48000;
+const ffPaced = (codec: string[]) => {
+  const r = spawnSync('ffmpeg', ['-hide_banner', '-benchmark', '-i', join(ROOT, 'samples', 'speech.wav'), '-t', String(pacedSec), '-af', 'arealtime', '-ac', '1', '-ar', '48000',
+    ...codec, '-f', 'null', '-'], { encoding: 'utf8' });
+  const b = /bench: utime=([\d.]+)s stime=([\d.]+)s/.exec(r.stderr);
+  if (!b) throw new Error(`ffmpeg -benchmark printed no times: ${r.stderr.slice(-500)}`);
+  return (Number(b[1]) + Number(b[2])) * 1e6;
+};
+const ffPacedUs = (ffPaced(['-c:a', 'libopus', '-b:a', '64k', '-frame_duration', '20', '-compression_level', String(OPUS_COMPLEXITY), '-application', 'audio']) - ffPaced(['-c:a', 'pcm_s16le'])) / PACED_FRAMES;
+console.log(`paced at real time (one frame per 20 ms wake, ${fmt(pacedSec, 0)} s): earshot ${fmt(pacedUs, 1)} µs/frame (${fmt((pacedUs / 20000) * 100, 2)} % of a core), ffmpeg libopus ${fmt(ffPacedUs, 1)} µs/frame; ratio ${fmt(pacedUs / ffPacedUs, 2)}`);
