@@ -20,7 +20,9 @@ const HELP = `usage: earshot run --input SPEC [options]
                            | page:HOST:PORT (every participant from the meeting page: the bot injects the capture
                            script of earshot/page, captureScript({ url: 'ws://HOST:PORT/', token }))
   --page-token-env VAR     page input: the meeting's token, read from $VAR (the bot gives the script the same)
-  --participant-transcripts each|mix   page input: a partner connection per participant (speaker = participant) or the mix (default)
+  --participant-transcripts MODE      page input: what the partners hear - mix (default), each (a connection per
+                           participant, speaker = participant), or multichannel[:N] (one connection, each
+                           participant a channel of its own: Deepgram multichannel, N slots, default 8, max 20)
   --capture-silent-after DUR           page input: a live participant silent this long is capture_silent (default 10s)
   --max-jitter DUR         how unevenly the input may arrive (default 500ms, 20ms-5s): bursts and chunks
                            whose audio comes at most DUR after its time lose nothing and raise no event

@@ -244,12 +244,12 @@ export class PageMeeting {
   private async drainLoop(): Promise<void> {
     let workerDone = false;
     this.worker.once('exit', () => (workerDone = true));
-    const frame = {} as Frame;
+    const [frame, mix] = [{} as Frame, {} as Frame];
     while (!workerDone) {
       await this.ring.waitForData(20);
-      this.drain(frame);
+      this.drain(frame, mix);
     }
-    this.drain(frame);
+    this.drain(frame, mix);
     this.finished = true;
     this.gaps.flush();
     for (const s of this.streams.values()) s.gaps.flush();
@@ -263,19 +263,31 @@ export class PageMeeting {
     this.resolveDone();
   }
 
-  private drain(frame: Frame): void {
+  /**
+   * Drains in step: the worker publishes every participant's frame k before the mixed frame k, so
+   * each participant is drained up to k before the mixed frame k is written - whatever the backlog,
+   * a mixed frame comes after its participants' frames (a multichannel feed assembles them). Then
+   * the participants' frames whose mixed frame is not out yet.
+   */
+  private drain(frame: Frame, mix: Frame): void {
+    let mixed = this.ring.fill();
+    while (mixed-- > 0 && this.ring.peek(mix)) {
+      this.drainParticipants(frame, mix.seq);
+      this.gaps.frame(mix);
+      this.write(this.o.sinks, mix);
+      this.ring.release();
+    }
+    this.drainParticipants(frame, Infinity);
+  }
+
+  private drainParticipants(frame: Frame, upTo: number): void {
     for (const s of this.streams.values()) {
-      while (s.ring.peek(frame)) {
+      while (s.ring.peek(frame) && frame.seq <= upTo) {
         s.gaps.frame(frame);
         if (frame.flags & CONCEALED) s.concealedFrames++;
         this.write(s.sinks, frame);
         s.ring.release();
       }
-    }
-    while (this.ring.peek(frame)) {
-      this.gaps.frame(frame);
-      this.write(this.o.sinks, frame);
-      this.ring.release();
     }
   }
 

@@ -17,8 +17,8 @@ import type { SchedRequest } from '../realtime/sched';
 import { RtStats, Stat } from '../realtime/stats';
 import type { MeetingEvents } from '../run/events';
 import { threadSummary, type AudioEnd, type ThreadSummary } from '../run/summary';
-import type { FrameSink } from '../sinks/sink';
 import { PageMeeting, type ParticipantSummary } from './meeting';
+import type { ParticipantPartners, ParticipantPartnerStatus } from './partners';
 
 export interface PagePipelineOptions {
   input: SourceSpec;
@@ -33,7 +33,8 @@ export interface PagePipelineOptions {
   recordDir?: string;
   silentAfterMs?: number;
   token?: string;
-  participantSinks?: (participant: string) => FrameSink[];
+  /** The partners per speaker (a connection each, or one with a channel each); none: the partners hear the mix. */
+  transcripts?: ParticipantPartners;
   /** The participants whose live capture is silent (empty: none). */
   onSilence(silent: string[]): void;
 }
@@ -73,6 +74,16 @@ export class PagePipeline {
     return this.meeting?.participants() ?? [];
   }
 
+  /** The partner connections per speaker, with whom each carries. */
+  partnerStatuses(): ParticipantPartnerStatus[] {
+    return this.o.transcripts?.statuses() ?? [];
+  }
+
+  /** Cuts the partner connections per speaker at once (a meeting that must not wait for them). */
+  abortPartners(): void {
+    this.o.transcripts?.abort();
+  }
+
   /** Starts the participants' audio worker and the page receiver. */
   async startAudio(): Promise<void> {
     const o = this.o;
@@ -83,8 +94,8 @@ export class PagePipeline {
       token: o.token,
       log: o.log,
       events: o.events,
-      sinks: [{ name: 'meeting', write: (f) => this.fanout?.(f), close: async () => {} }],
-      participantSinks: o.participantSinks,
+      sinks: [{ name: 'meeting', write: (f) => this.fanout?.(f), close: async () => {} }, ...(o.transcripts?.mixSinks ?? [])],
+      ...(o.transcripts && { participantSinks: (name: string) => o.transcripts!.participantSinks(name) }),
       recordDir: o.recordDir,
       bitrate: o.bitrate,
       conceal: o.conceal,

@@ -31,6 +31,8 @@ export interface PartnerContext {
   onFinal?(start: number, end: number, sessionId: string | null): void;
   /** Every transcript segment as it arrives (also written to transcripts.jsonl when recording). */
   onTranscript?(t: TranscriptSegment): void;
+  /** What a segment becomes before it is written and given (speaker attribution). */
+  transcriptOf?(t: TranscriptSegment): TranscriptSegment;
   /** Connection state changes of each partner, with the reason. */
   onState?(change: PartnerStateChange): void;
 }
@@ -62,6 +64,7 @@ export function createPartnerSinks(specs: PartnerSpec[], ctx: PartnerContext): P
       onSend: ctx.onSend,
       onFinal: ctx.onFinal,
       onTranscript: ctx.onTranscript,
+      transcriptOf: ctx.transcriptOf,
       onState: ctx.onState,
     });
     // The shared transcripts file closes with the last partner.

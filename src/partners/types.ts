@@ -111,6 +111,11 @@ export interface Adapter {
   connection(): ClientSession;
   /** The provider's reading of a close; undefined: the generic policy (core/policy.ts). */
   classify?(e: Ending): Verdict | undefined;
+  /**
+   * Results come per audio channel, each on its own timeline (Deepgram `multichannel`): audio is
+   * confirmed only up to the earliest channel's last final. Undefined: one timeline.
+   */
+  readonly resultChannels?: number;
   /** Session id from the handshake response headers, if the provider names it there (Deepgram). */
   sessionFromHeaders?(headers: IncomingMessage['headers']): string | undefined;
 }
@@ -151,6 +156,8 @@ export interface ProviderDef {
   readonly defaultUrl?: string;
   /** Codecs the provider takes; the first is the default for --partner-codec. */
   readonly codecs: readonly ('linear16' | 'opus')[];
+  /** Results per audio channel on request (Deepgram `multichannel`): a page input's participants can share one connection. */
+  readonly multichannel?: boolean;
   /** Builds the client adapter; throws Error (one line) for parameters it cannot honour. */
   client(spec: PartnerSpec, meeting: { channels: number }): Adapter;
   readonly emulator: EmulatorDef;

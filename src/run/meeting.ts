@@ -23,7 +23,7 @@ import { native } from '../native';
 import { readThread } from '../ops/proc';
 import { startOps, type Ops } from '../ops/services';
 import type { CaptureScriptOptions } from '../page';
-import type { PartnerContext, PartnerSink } from '../partners';
+import type { PartnerContext, PartnerSink, PartnerStatus } from '../partners';
 import type { PagePipeline } from '../participants/pipeline';
 import { frameTime } from '../realtime/frame';
 import { Stat } from '../realtime/stats';
@@ -141,6 +141,7 @@ export class Meeting extends EventEmitter<MeetingEventMap> {
     if (opts.now) {
       this.hurried = true;
       this.finaliser?.hurryUp();
+      if (this.pipeline && isPage(this.pipeline)) this.pipeline.abortPartners();
     }
     if (!this.stopping) {
       this.stopping = true;
@@ -241,6 +242,7 @@ export class Meeting extends EventEmitter<MeetingEventMap> {
   private async abandon(): Promise<void> {
     this.pipeline?.stop();
     for (const p of this.partners) p.abort();
+    if (this.pipeline && isPage(this.pipeline)) this.pipeline.abortPartners();
     await this.ops?.close().catch(() => {});
     await this.recorder?.close().catch(() => {});
     this.pipeline?.close();
@@ -311,12 +313,12 @@ export class Meeting extends EventEmitter<MeetingEventMap> {
       eventLoopDelayMaxMs: this.loopDelay.count ? this.loopDelay.max / 1e6 : 0,
       startup: this.startup.times(),
       partnersRequired: this.o.partnersRequired,
-      partners: this.partners.map((s) => partnerSummary(s.status())),
+      partners: this.partnerStatuses().map(partnerSummary),
       log: this.logging.stats(),
       recording: this.recordDir
         ? {
             dir: this.recordDir,
-            files: meetingFiles(this.recordDir, { wav: !!this.o.record?.wav, transcripts: this.partners.length > 0, logSink: this.o.log.sink }),
+            files: meetingFiles(this.recordDir, { wav: !!this.o.record?.wav, transcripts: this.o.partners.length > 0, logSink: this.o.log.sink }),
             framesDropped: rec?.framesDropped ?? 0,
             ...(this.watch.diskError && { error: this.watch.diskError }),
           }
@@ -336,7 +338,7 @@ export class Meeting extends EventEmitter<MeetingEventMap> {
       ringSlots: p.ring.slots,
       ringFill: () => p.ring.fill(),
       threadRoles: () => p.roles,
-      partners: () => this.partners.map((s) => s.status()),
+      partners: () => this.partnerStatuses(),
       log: () => this.logging.stats(),
       eventLoopDelay: this.loopDelay,
       eventCounts: () => this.events.counts,
@@ -363,6 +365,12 @@ export class Meeting extends EventEmitter<MeetingEventMap> {
         this.health.set(`partner ${c.partner}`, c.to === 'failed' ? (c.reason ?? 'failed') : undefined);
       },
     };
+  }
+
+  /** The mix's partners, then a page input's partners per speaker (each with the participants it carries). */
+  private partnerStatuses(): (PartnerStatus & { participant?: string; participants?: string[] })[] {
+    const p = this.pipeline;
+    return [...this.partners.map((s) => s.status()), ...(p && isPage(p) ? p.partnerStatuses() : [])];
   }
 
   /** Wall-clock ms of timeline second 0: known once the first frame is in, for paced input only. */

@@ -93,10 +93,12 @@ export interface MeetingOptions {
   partnerFlags?: Record<string, unknown>;
   /**
    * With `input: 'page:HOST:PORT'` (each participant from the meeting page): 'each' opens the
-   * partners once per participant, every segment's speaker being the participant; 'mix' (the
-   * default) streams the mixed meeting as with any input.
+   * partners once per participant, every segment's speaker being the participant; 'multichannel'
+   * opens each partner once with every participant as a channel of its own (Deepgram
+   * `multichannel`; 8 channel slots, `multichannel:N` for N, up to 20), the speaker found from
+   * the result's channel; 'mix' (the default) streams the mixed meeting as with any input.
    */
-  participantTranscripts?: 'mix' | 'each';
+  participantTranscripts?: 'mix' | 'each' | 'multichannel' | `multichannel:${number}`;
   /** With a page input: the token the capture script must present (default: a random one, see `meeting.page.captureScript()`). */
   pageToken?: string;
   /** With a page input: a live participant's capture delivering nothing or digital silence this long is capture_silent (default '10s'). */

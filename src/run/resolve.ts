@@ -36,7 +36,7 @@ export interface ResolvedOptions {
   firstAudioMs: number;
   signal?: AbortSignal;
   test: TestHooks;
-  participantTranscripts: 'mix' | 'each';
+  participantTranscripts: ParticipantTranscripts;
   captureSilentAfterMs: number;
   pageToken?: string;
 }
@@ -71,6 +71,7 @@ export function resolveOptions(o: MeetingOptions): ResolvedOptions {
   if (!['all', 'any', 'none'].includes(partnersRequired)) throw new UserError(`partners-required "${partnersRequired}" - use all, any or none`);
   if (o.metrics !== undefined) parseListenAddress(o.metrics);
   const firstAudio = o.firstAudioTimeout === undefined ? FIRST_AUDIO_MS : positiveDuration(o.firstAudioTimeout, 'first-audio-timeout');
+  const partners = o.partnerFlags ? parsePartnerSpecs(o.partnerFlags as PartnerFlagValues) : partnerSpecsOf(o);
   return {
     meetingId,
     input,
@@ -83,7 +84,7 @@ export function resolveOptions(o: MeetingOptions): ResolvedOptions {
     strict: !!o.priority?.strict,
     realtimeThread,
     durationMs,
-    partners: o.partnerFlags ? parsePartnerSpecs(o.partnerFlags as PartnerFlagValues) : partnerSpecsOf(o),
+    partners,
     partnerCloseMs: o.partnerCloseTimeout === undefined ? PARTNER_CLOSE_MS : duration(o.partnerCloseTimeout, 'partner-close-timeout'),
     partnersRequired,
     log: { sink: o.log?.sink ?? 'null', level: o.log?.level, ...(o.test?.logChatter && { chatter: o.test.logChatter }) },
@@ -93,15 +94,31 @@ export function resolveOptions(o: MeetingOptions): ResolvedOptions {
     firstAudioMs: Math.min(firstAudio, durationMs ?? Infinity),
     signal: o.signal,
     test: o.test ?? {},
-    participantTranscripts: participantTranscripts(o.participantTranscripts),
+    participantTranscripts: participantTranscripts(o.participantTranscripts, partners),
     ...(o.pageToken !== undefined && { pageToken: o.pageToken }),
     captureSilentAfterMs: o.captureSilentAfter === undefined ? 10_000 : positiveDuration(o.captureSilentAfter, 'capture-silent-after'),
   };
 }
 
-function participantTranscripts(v: unknown): 'mix' | 'each' {
-  if (v === undefined || v === 'mix' || v === 'each') return v ?? 'mix';
-  throw new UserError(`participant-transcripts "${String(v)}" - use mix or each`);
+/** How the partners hear a page input's participants: the mix, a connection each, or one connection with a channel each (`slots` channels). */
+export type ParticipantTranscripts = { mode: 'mix' } | { mode: 'each' } | { mode: 'multichannel'; slots: number };
+
+const MULTICHANNEL_SLOTS = 8;
+const MULTICHANNEL_MAX = 20;
+
+function participantTranscripts(v: unknown, partners: PartnerSpec[]): ParticipantTranscripts {
+  if (v === undefined || v === 'mix') return { mode: 'mix' };
+  if (v === 'each') return { mode: 'each' };
+  const m = typeof v === 'string' ? /^multichannel(?::(\d+))?$/.exec(v) : null;
+  if (!m) throw new UserError(`participant-transcripts "${String(v)}" - use mix, each, multichannel or multichannel:N`);
+  const slots = m[1] === undefined ? MULTICHANNEL_SLOTS : Number(m[1]);
+  if (!(slots >= 1 && slots <= MULTICHANNEL_MAX)) throw new UserError(`participant-transcripts ${v} - give 1 to ${MULTICHANNEL_MAX} channels (Deepgram's limit)`);
+  for (const p of partners) {
+    if (!providerNamed(p.provider)?.multichannel) {
+      throw new UserError(`participant-transcripts multichannel: partner ${p.name} (${p.provider}) has no multichannel mode - use participant-transcripts each, or a deepgram partner`);
+    }
+  }
+  return { mode: 'multichannel', slots };
 }
 
 function duration(d: Duration, name: string): number {

@@ -36,7 +36,7 @@ export function createPipeline(d: SourceDeps): AudioPipeline | PagePipeline {
   const o = d.o;
   if (o.input.kind === 'page') {
     const { PagePipeline } = require('../participants/pipeline') as typeof import('../participants/pipeline');
-    const { participantPartners } = require('../participants/partners') as typeof import('../participants/partners');
+    const t = o.participantTranscripts;
     return new PagePipeline({
       input: o.input,
       bitrate: o.bitrate,
@@ -50,10 +50,14 @@ export function createPipeline(d: SourceDeps): AudioPipeline | PagePipeline {
       recordDir: d.recordDir,
       silentAfterMs: o.captureSilentAfterMs,
       token: o.pageToken,
-      // Transcripts per speaker: the partners once per participant (else they get the mix).
-      ...(o.participantTranscripts === 'each' &&
+      // Transcripts per speaker: the partners once per participant, or once with a channel each (else they get the mix).
+      ...(t.mode !== 'mix' &&
         o.partners.length && {
-          participantSinks: participantPartners({ ...d.partnerContext(), specs: o.partners, recordDir: d.recordDir, onTranscript: d.onTranscript }),
+          transcripts: new (require('../participants/partners') as typeof import('../participants/partners')).ParticipantPartners(
+            // each: transcripts beside each participant's recording; multichannel: the meeting's transcripts.jsonl (its own onTranscript).
+            { ...d.partnerContext(), specs: o.partners, recordDir: d.recordDir, ...(t.mode === 'each' && { onTranscript: d.onTranscript }) },
+            t.mode === 'multichannel' ? { slots: t.slots, log: moduleLogger(d.logging, 'partners') } : undefined,
+          ),
         }),
       onSilence: (silent) => d.onProblem('capture', silent.length ? `capture silent: ${silent.join(', ')}` : undefined),
     });
@@ -75,9 +79,9 @@ export function createPipeline(d: SourceDeps): AudioPipeline | PagePipeline {
   });
 }
 
-/** The partners that stream the mixed meeting (none when each participant has its own). */
+/** The partners that stream the mixed meeting (none when the participants are heard apart). */
 export function mixPartners(o: ResolvedOptions): ResolvedOptions['partners'] {
-  return o.input.kind === 'page' && o.participantTranscripts === 'each' ? [] : o.partners;
+  return o.input.kind === 'page' && o.participantTranscripts.mode !== 'mix' ? [] : o.partners;
 }
 
 /**

@@ -30,7 +30,12 @@ export interface ThreadSummary {
 export type PartnerSummary = Pick<
   PartnerStatus,
   'name' | 'provider' | 'codec' | 'state' | 'sessionIds' | 'audioSecSent' | 'bytesSent' | 'reconnects' | 'gapsMs' | 'badMessages' | 'sendLatencyMs' | 'outcome'
->;
+> & {
+  /** A page input's connection for one participant (`participantTranscripts: 'each'`). */
+  participant?: string;
+  /** A page input's multichannel connection: the participant of each channel, in channel order. */
+  participants?: string[];
+};
 
 export interface RunSummary {
   meetingId: string;
@@ -89,9 +94,24 @@ export function threadSummary(role: string, t: ThreadStat): ThreadSummary {
   return { role, tid: t.tid, nice: t.nice, policy: t.policy, rtPriority: t.rtPriority, cpus: t.cpus };
 }
 
-export function partnerSummary(p: PartnerStatus): PartnerSummary {
-  const { name, provider, codec, state, sessionIds, audioSecSent, bytesSent, reconnects, gapsMs, badMessages, sendLatencyMs, outcome } = p;
-  return { name, provider, codec, state, sessionIds, audioSecSent, bytesSent, reconnects, gapsMs, badMessages, sendLatencyMs, outcome };
+export function partnerSummary(p: PartnerStatus & { participant?: string; participants?: string[] }): PartnerSummary {
+  const { name, provider, codec, state, sessionIds, audioSecSent, bytesSent, reconnects, gapsMs, badMessages, sendLatencyMs, outcome, participant, participants } = p;
+  return {
+    name,
+    provider,
+    codec,
+    state,
+    sessionIds,
+    audioSecSent,
+    bytesSent,
+    reconnects,
+    gapsMs,
+    badMessages,
+    sendLatencyMs,
+    outcome,
+    ...(participant !== undefined && { participant }),
+    ...(participants !== undefined && { participants }),
+  };
 }
 
 /** Whether the partners satisfy the policy: all of them delivered, any one did, or it does not matter. */

@@ -35,5 +35,7 @@ export interface StreamDeps {
   /** Every final as mapped to the timeline, silence included (benches). */
   onFinal?(start: number, end: number, sessionId: string | null): void;
   onTranscript?(t: TranscriptSegment): void;
+  /** What a segment becomes before it is written and given (a multichannel feed names the channel's speaker). */
+  transcriptOf?(t: TranscriptSegment): TranscriptSegment;
   onState?(change: PartnerStateChange): void;
 }

@@ -49,7 +49,10 @@ export class PartnerStream implements PartnerSink {
   private attempts = 0;
   private opened = 0;
   private lastWhy = '';
-  private readonly timeline = new TranscriptTimeline();
+  /** One transcript timeline per result channel (one unless the adapter has resultChannels). */
+  private readonly timelines: TranscriptTimeline[];
+  /** Each result channel's last final end (s of its connection), for what may be confirmed. */
+  private readonly finalEnds: number[];
   private sessionId: string | null = null;
   private readonly sessionIds: string[] = [];
   private lastFrameEnd = 0;
@@ -71,6 +74,8 @@ export class PartnerStream implements PartnerSink {
     this.tune = { ...DEFAULT_TUNING, ...d.tuning };
     this.rate = this.a.codec.sampleRate;
     this.batchMs = this.a.chunkMs;
+    this.timelines = Array.from({ length: this.a.resultChannels ?? 1 }, () => new TranscriptTimeline());
+    this.finalEnds = this.timelines.map(() => 0);
     const cap = Math.max(1, Math.round((this.rate * d.spec.bufferMs) / 1000));
     this.buf = new ReplayBuffer(this.rate, cap);
     this.losses = new Losses(this.name, this.buf, d.onEvent);
@@ -87,6 +92,18 @@ export class PartnerStream implements PartnerSink {
     }, 1000);
     this.ticker.unref();
     this.s = { status: 'connecting', link: this.newLink() };
+  }
+
+  /** The connection time confirmed by a final ending at `end`: with channels apart, the earliest channel's last final. */
+  private confirmedEnd(end: number, channel: number | undefined): number {
+    if (this.finalEnds.length === 1) return end;
+    const c = channel ?? 0;
+    if (c < this.finalEnds.length) this.finalEnds[c] = Math.max(this.finalEnds[c]!, end);
+    return Math.min(...this.finalEnds);
+  }
+
+  private timelineOf(channel: number | undefined): TranscriptTimeline {
+    return this.timelines[channel ?? 0] ?? this.timelines[0]!;
   }
 
   // ---- frames in, chunks out ---------------------------------------------
@@ -141,6 +158,8 @@ export class PartnerStream implements PartnerSink {
 
   private newLink(): Link {
     this.attempts++;
+    // Connection seconds start again at 0.
+    this.finalEnds.fill(0);
     return new Link(this.a, this.tune, this.d.redact, {
       onOpen: (link) => this.onOpen(link),
       onParsed: (link, m) => this.onParsed(link, m),
@@ -184,11 +203,12 @@ export class PartnerStream implements PartnerSink {
           this.d.onFinal?.(seg.start, seg.end, this.sessionId);
           link.confirmed = true;
           this.failures = 0;
-          this.buf.confirm(Math.min(link.clock.posOf(m.result.end), link.clock.lastEnd));
+          this.buf.confirm(Math.min(link.clock.posOf(this.confirmedEnd(m.result.end, m.result.channel)), link.clock.lastEnd));
         }
-        if (this.timeline.accept(seg, this.d.spec.interim)) {
-          this.d.transcripts?.write(seg);
-          this.d.onTranscript?.(seg);
+        if (this.timelineOf(m.result.channel).accept(seg, this.d.spec.interim)) {
+          const out = this.d.transcriptOf?.(seg) ?? seg;
+          this.d.transcripts?.write(out);
+          this.d.onTranscript?.(out);
         }
         break;
       }

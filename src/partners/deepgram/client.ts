@@ -22,6 +22,9 @@ import type { Adapter, ClientSession, Ending, PartnerSpec, Verdict } from '../ty
 import { authHeader, withParams } from '../types';
 import { parseDeepgram } from './messages';
 
+/** Deepgram's streaming multichannel limit. */
+export const MAX_CHANNELS = 20;
+
 export function deepgramClient(spec: PartnerSpec, meetingChannels = 1): Adapter {
   const p = spec.params;
   const opus = (spec.codec ?? 'linear16') === 'opus';
@@ -30,6 +33,10 @@ export function deepgramClient(spec: PartnerSpec, meetingChannels = 1): Adapter 
   }
   const rate = opus ? 48_000 : Number(p.sample_rate ?? 16_000);
   const channels = opus ? meetingChannels : Number(p.channels ?? 1);
+  // multichannel: each channel transcribed on its own (results carry channel_index [c, channels]).
+  const multichannel = p.multichannel === 'true';
+  if (multichannel && opus) throw new Error('deepgram: multichannel is sent as linear16 - drop --partner-codec opus');
+  if (multichannel && !(channels >= 1 && channels <= MAX_CHANNELS)) throw new Error(`deepgram: multichannel takes 1 to ${MAX_CHANNELS} channels, not ${p.channels}`);
   const params: Record<string, string | undefined> = {
     model: 'nova-3',
     punctuate: 'true',
@@ -49,6 +56,7 @@ export function deepgramClient(spec: PartnerSpec, meetingChannels = 1): Adapter 
     chunkMs: 100,
     realtimeOnly: false,
     keepAliveMs: 4_000,
+    ...(multichannel && { resultChannels: channels }),
     endpoint: () => ({ url: url.toString(), headers: authHeader(spec.key, 'Token') }),
     connection: () => (opus ? oggSession(channels) : pcmSession()),
     classify,

@@ -9,6 +9,7 @@ export const deepgram: ProviderDef = {
   name: 'deepgram',
   defaultUrl: 'wss://api.deepgram.com/v1/listen',
   codecs: ['linear16', 'opus'],
+  multichannel: true,
   client: (spec, meeting) => deepgramClient(spec, meeting.channels),
   emulator: {
     path: '/v1/listen',
@@ -27,7 +28,8 @@ export const deepgram: ProviderDef = {
       if (enc !== null && !positiveInt(q.get('sample_rate'))) return `sample_rate is required with encoding=${enc}`;
       if (enc === null && q.has('sample_rate')) return 'sample_rate must be omitted for containerized audio (no encoding)';
       if (q.has('channels') && !positiveInt(q.get('channels'))) return 'channels must be a positive integer';
-      for (const b of ['interim_results', 'punctuate', 'smart_format', 'diarize', 'vad_events']) {
+      if (q.get('multichannel') === 'true' && enc === null) return 'multichannel is emulated for raw audio only - use encoding=linear16 with channels=N';
+      for (const b of ['multichannel', 'interim_results', 'punctuate', 'smart_format', 'diarize', 'vad_events']) {
         const v = q.get(b);
         if (v !== null && v !== 'true' && v !== 'false') return `${b} must be true or false`;
       }

@@ -4,21 +4,30 @@
  * frame; audio or a message at least every 10 s or NET-0001), decodes the
  * audio (linear16, raw Opus packets, or Ogg Opus pages), and answers with
  * Results tiling the timeline (finals at endpoints and in silence), optional
- * interims, SpeechStarted and UtteranceEnd, and Metadata at the end.
+ * interims, SpeechStarted and UtteranceEnd, and Metadata at the end. With `multichannel=true`
+ * every channel is segmented and answered on its own, each Results tagged `channel_index:
+ * [channel, channels]` as Deepgram's streaming API does.
  */
 import type WebSocket from 'ws';
 import { Session, r3, type AudioFormat, type SessionContext } from '../emulator/session';
 import { wordsFor, type Segment } from '../emulator/segmenter';
 
+/** Where the results of one channel stand (one for the whole stream unless `multichannel`). */
+interface Channel {
+  index: number;
+  cursor: number;
+  lastInterim: number;
+  lastWordEnd: number;
+  utteranceEndSent: boolean;
+}
+
 export class DeepgramSession extends Session {
-  private cursor = 0;
-  private lastInterim = 0;
+  private readonly chans: Channel[];
   private inactivity?: NodeJS.Timeout;
   private readonly interim: boolean;
   private readonly vad: boolean;
   private readonly utteranceEndMs?: number;
-  private lastWordEnd = -1;
-  private utteranceEndSent = true;
+  private readonly multichannel: boolean;
 
   private readonly inactivityMs: number;
 
@@ -28,6 +37,10 @@ export class DeepgramSession extends Session {
     this.interim = params.interim_results === 'true';
     this.vad = params.vad_events === 'true';
     this.utteranceEndMs = params.utterance_end_ms ? Number(params.utterance_end_ms) : undefined;
+    // multichannel=true: each channel is transcribed on its own, its results tagged channel_index [c, channels].
+    this.multichannel = params.multichannel === 'true';
+    if (this.multichannel) this.splitChannels();
+    this.chans = Array.from({ length: this.multichannel ? this.channels : 1 }, (_, index) => ({ index, cursor: 0, lastInterim: 0, lastWordEnd: -1, utteranceEndSent: true }));
     this.touch();
   }
 
@@ -96,47 +109,65 @@ export class DeepgramSession extends Session {
     this.end(1000);
   }
 
-  protected onSpeechStart(t: number): void {
-    if (this.vad) this.send({ type: 'SpeechStarted', channel: [0], timestamp: r3(t) });
-    this.utteranceEndSent = true;
+  /** The segmenter of a channel (the whole stream's unless multichannel). */
+  private segOf(ch: Channel) {
+    return this.split?.[ch.index] ?? this.seg;
   }
 
-  protected onSegment(s: Segment): void {
+  protected onSpeechStart(t: number, channel = 0): void {
+    if (this.vad) this.send({ type: 'SpeechStarted', channel: this.channelIndex(channel), timestamp: r3(t) });
+    this.chans[channel]!.utteranceEndSent = true;
+  }
+
+  protected onSegment(s: Segment, channel = 0): void {
     // An endpoint: a final, speech_final result tiling from the last final to now.
-    const from = Math.max(s.start, this.cursor);
-    this.results(this.cursor, Math.max(this.audioSec, s.end), wordsFor(from, s.end), true, true);
-    this.lastWordEnd = s.end;
-    this.utteranceEndSent = this.utteranceEndMs === undefined;
+    const ch = this.chans[channel]!;
+    const from = Math.max(s.start, ch.cursor);
+    this.results(ch, ch.cursor, Math.max(this.audioSec, s.end), wordsFor(from, s.end), true, true);
+    ch.lastWordEnd = s.end;
+    ch.utteranceEndSent = this.utteranceEndMs === undefined;
   }
 
   protected override afterAudio(): void {
     const now = this.audioSec;
-    if (!this.seg.inSpeech) {
-      // Silence is finalised too (empty transcripts), so results tile the timeline.
-      if (now - this.cursor >= 3) this.results(this.cursor, now, [], true, false);
-      if (!this.utteranceEndSent && now - this.lastWordEnd >= this.utteranceEndMs! / 1000) {
-        this.utteranceEndSent = true;
-        this.send({ type: 'UtteranceEnd', channel: [0, 1], last_word_end: r3(this.lastWordEnd) });
+    for (const ch of this.chans) {
+      const seg = this.segOf(ch);
+      if (!seg.inSpeech) {
+        // Silence is finalised too (empty transcripts), so results tile the timeline.
+        if (now - ch.cursor >= 3) this.results(ch, ch.cursor, now, [], true, false);
+        if (!ch.utteranceEndSent && now - ch.lastWordEnd >= this.utteranceEndMs! / 1000) {
+          ch.utteranceEndSent = true;
+          this.send({ type: 'UtteranceEnd', channel: this.channelIndex(ch.index), last_word_end: r3(ch.lastWordEnd) });
+        }
+        continue;
       }
-      return;
-    }
-    const from = Math.max(this.seg.currentStart, this.cursor);
-    if (now - this.cursor >= 8) {
-      this.results(this.cursor, now, wordsFor(from, now), true, false);
-    } else if (this.interim && now - this.lastInterim >= 1) {
-      this.lastInterim = now;
-      this.results(this.cursor, now, wordsFor(from, now), false, false);
+      const from = Math.max(seg.currentStart, ch.cursor);
+      if (now - ch.cursor >= 8) {
+        this.results(ch, ch.cursor, now, wordsFor(from, now), true, false);
+      } else if (this.interim && now - ch.lastInterim >= 1) {
+        ch.lastInterim = now;
+        this.results(ch, ch.cursor, now, wordsFor(from, now), false, false);
+      }
     }
   }
 
   private finalizeNow(fromFinalize: boolean): void {
     const now = this.audioSec;
-    if (now <= this.cursor) return;
-    const words = this.seg.inSpeech ? wordsFor(Math.max(this.seg.currentStart, this.cursor), now) : [];
-    this.results(this.cursor, now, words, true, false, fromFinalize);
+    for (const ch of this.chans) {
+      if (now <= ch.cursor) continue;
+      const seg = this.segOf(ch);
+      const words = seg.inSpeech ? wordsFor(Math.max(seg.currentStart, ch.cursor), now) : [];
+      this.results(ch, ch.cursor, now, words, true, false, fromFinalize);
+    }
+  }
+
+  /** Deepgram's `channel_index`: [this channel, channels in the stream] ([0, 1] without multichannel). */
+  private channelIndex(channel: number): [number, number] {
+    return [channel, this.multichannel ? this.channels : 1];
   }
 
   private results(
+    ch: Channel,
     start: number,
     end: number,
     words: { word: string; start: number; end: number }[],
@@ -144,11 +175,11 @@ export class DeepgramSession extends Session {
     speechFinal: boolean,
     fromFinalize = false,
   ): void {
-    if (isFinal) this.cursor = end;
-    this.rec.results.push({ start, end, final: isFinal, words: words.length });
+    if (isFinal) ch.cursor = end;
+    this.rec.results.push({ start, end, final: isFinal, words: words.length, ...(this.multichannel && { channel: ch.index }) });
     this.send({
       type: 'Results',
-      channel_index: [0, 1],
+      channel_index: this.channelIndex(ch.index),
       duration: end - start,
       start,
       is_final: isFinal,

@@ -24,7 +24,7 @@ export interface SessionRecord {
   textMessages: string[];
   violations: string[];
   /** Results sent, in connection seconds (for tests). */
-  results: { start: number; end: number; final: boolean; words: number }[];
+  results: { start: number; end: number; final: boolean; words: number; channel?: number }[];
   closeCode?: number;
   closedBy?: 'client' | 'server';
   openedAt: number;
@@ -45,6 +45,8 @@ export interface SessionContext {
 export abstract class Session {
   readonly rec: SessionRecord;
   protected seg: EnergySegmenter;
+  /** One segmenter per channel when the session transcribes channels apart (Deepgram `multichannel`); `seg` is the first. */
+  protected split?: EnergySegmenter[];
   protected rate: number;
   protected channels: number;
   private carry: number | undefined;
@@ -93,6 +95,12 @@ export abstract class Session {
     this.rate = rate;
     this.channels = channels;
     this.seg = new EnergySegmenter(rate, { hangoverMs });
+  }
+
+  /** From now on each channel is segmented on its own, and the callbacks say which channel. */
+  protected splitChannels(): void {
+    this.split = Array.from({ length: this.channels }, () => new EnergySegmenter(this.rate, { hangoverMs: this.hangoverMs }));
+    this.seg = this.split[0]!;
   }
 
   /** Records a client text message; its JSON object, or undefined (and a violation) when it is not one. */
@@ -158,6 +166,17 @@ export abstract class Session {
   private segment(samples: Int16Array, channels: number): void {
     const frames = Math.floor(samples.length / channels);
     if (this.mono.length < frames) this.mono = new Int16Array(frames * 2);
+    if (this.split) {
+      this.split.forEach((seg, c) => {
+        for (let i = 0; i < frames; i++) this.mono[i] = samples[i * channels + c]!;
+        seg.push(
+          this.mono.subarray(0, frames),
+          (t) => this.onSpeechStart(t, c),
+          (s) => this.onSegment(s, c),
+        );
+      });
+      return;
+    }
     for (let i = 0; i < frames; i++) {
       let s = 0;
       for (let c = 0; c < channels; c++) s += samples[i * channels + c]!;
@@ -165,20 +184,22 @@ export abstract class Session {
     }
     this.seg.push(
       this.mono.subarray(0, frames),
-      (t) => this.onSpeechStart(t),
-      (s) => this.onSegment(s),
+      (t) => this.onSpeechStart(t, 0),
+      (s) => this.onSegment(s, 0),
     );
   }
 
   /** Ends the open speech segment, if any (end of stream, force-endpoint). */
   protected flushSpeech(): void {
-    this.seg.flush((s) => this.onSegment(s));
+    if (this.split) return this.split.forEach((seg, c) => seg.flush((s) => this.onSegment(s, c)));
+    this.seg.flush((s) => this.onSegment(s, 0));
   }
 
   abstract onBinary(data: Buffer): void;
   abstract onText(text: string): void;
-  protected abstract onSpeechStart(t: number): void;
-  protected abstract onSegment(s: Segment): void;
+  /** `channel`: which channel, when split (else 0). */
+  protected abstract onSpeechStart(t: number, channel: number): void;
+  protected abstract onSegment(s: Segment, channel: number): void;
   protected afterAudio(): void {}
   /** A malformed message of this protocol (fault injection: the client must survive it). */
   abstract malformed(): string;
