@@ -4,7 +4,8 @@
  * injected by the bot, and `startMeeting({ input: 'page:127.0.0.1:0' })` (receiver -> shared
  * memory -> the participants' audio worker -> a recording per participant, the mixed recording,
  * a partner connection per participant). One browser session: four participants join, one
- * participant's capture goes dead and then he leaves, another joins. (The busy page is
+ * participant's capture goes dead and then he leaves; later one participant leaves normally as
+ * another joins. (The busy page is
  * participants-page's: here it would only add load.)
  */
 import { test } from 'uvu';
@@ -37,6 +38,7 @@ let emulator: Emulator | undefined;
 const transcripts: TranscriptSegment[] = [];
 const joinedAt: Record<string, number> = {};
 let leftAtSec = 0;
+let aliceLeftAtSec = 0;
 let brokeAtSec = 0;
 let afterLeaving: { status: string } | undefined;
 const file = (p?: string) => (p ? join(rec, 'participants', p, 'audio.opus') : join(rec, 'audio.opus'));
@@ -66,10 +68,14 @@ test.before(async () => {
   await m.page.evaluate(() => (globalThis as any).earshot.faults.breakTap('dave'));
   await sleep(SILENT_AFTER_MS + 600);
   whileSilent = { status: meeting.status().status, healthz: await (await fetch(`${meeting.metricsUrl}/healthz`)).text() };
-  joinedAt.erin = position();
-  await m.join('erin', 'bob');
   await m.leave('dave');
   leftAtSec = position();
+  await sleep(1000);
+  // A participant leaving and another joining mid-meeting, both normally (dave's dead capture is behind us).
+  joinedAt.erin = position();
+  await m.join('erin', 'bob');
+  await m.leave('alice');
+  aliceLeftAtSec = position();
   await sleep(11_000);
   afterLeaving = { status: meeting.status().status };
   summary = await meeting.stop();
@@ -79,7 +85,8 @@ test('every participant has a recording that correlates with what it played, and
   for (const [name, voice] of [['alice', 'alice'], ['bob', 'bob'], ['carol', 'carol'], ['erin', 'bob']]) {
     const recording = decode(file(name));
     const source = decode(voices[voice!]!);
-    const heard = name === 'erin' ? source.subarray(0, 9 * RATE) : source; // she joined late: what she played
+    // erin joined late, alice left early: what they played.
+    const heard = name === 'erin' ? source.subarray(0, 9 * RATE) : name === 'alice' ? source.subarray(0, Math.round((aliceLeftAtSec - joinedAt.alice! - 0.5) * RATE)) : source;
     const r = warpedCorrelation(heard, recording.subarray(0));
     note(`${name}: participants/${name}/audio.opus envelope r = ${r.toFixed(3)}`);
     const theirs = events.filter((e) => e.participant === name).map((e) => `${e.kind} ${e.t} s ${e.durationMs} ms`);
@@ -97,7 +104,8 @@ test('the mixed recording correlates with the mix of what the participants playe
     const source = decode(voices[voice!]!);
     const recording = decode(file(name));
     const at = Math.round(correlation(source.subarray(0, 2 * RATE), recording, (recording.length - 2 * RATE) / RATE, 10, 0).lagSec * RATE);
-    const until = name === 'dave' ? Math.round(brokeAtSec * RATE) - at : source.length; // dave's capture went dead
+    // dave's capture went dead; alice left.
+    const until = name === 'dave' ? Math.round(brokeAtSec * RATE) - at : name === 'alice' ? Math.round(aliceLeftAtSec * RATE) - at : source.length;
     for (let i = 0; i < until && at + i < expected.length; i++) expected[at + i]! += source[i]!;
   }
   const r = warpedCorrelation(Int16Array.from(expected, (v) => Math.max(-32768, Math.min(32767, v))), mixed, 50);
@@ -111,23 +119,28 @@ test('the mixed recording correlates with the mix of what the participants playe
   assert.ok(peak >= 0.98 && lagSec === 0, `mix against the participants' recordings: r=${peak.toFixed(3)} at ${lagSec} s`);
 });
 
-test('a dead capture is capture_silent for that participant and unhealthy; leaving and joining are no dropouts', () => {
+test('a dead capture is capture_silent for that participant and unhealthy, until he leaves', () => {
   const silent = events.filter((e) => e.kind === 'capture_silent');
   assert.equal(silent.map((e) => e.participant), ['dave'], JSON.stringify(silent));
   note(`while dave's capture was dead: status ${whileSilent?.status}, /healthz "${whileSilent?.healthz.trim()}"; after he left: ${afterLeaving?.status}`);
-  note(`dropouts: ${JSON.stringify(events.filter((e) => e.kind === 'dropout').map((e) => [e.participant, e.t, e.durationMs]))}; dave left at ${leftAtSec.toFixed(2)} s`);
+  note(`dropouts: ${JSON.stringify(events.filter((e) => e.kind === 'dropout').map((e) => [e.participant, e.t, e.durationMs]))}; dave left at ${leftAtSec.toFixed(2)} s, alice left at ${aliceLeftAtSec.toFixed(2)} s as erin joined at ${joinedAt.erin!.toFixed(2)} s`);
   assert.equal(whileSilent, { status: 'degraded', healthz: 'degraded: capture: capture silent: dave\n' }, '/healthz says so');
   assert.equal(afterLeaving, { status: 'ok' });
   // Dave's dead capture is missing audio while he is live (a dropout, besides capture_silent); it ends when he leaves.
   const dave = events.filter((e) => e.kind === 'dropout' && e.participant === 'dave');
   assert.ok(dave.every((e) => e.t + e.durationMs / 1000 <= leftAtSec + 0.2), `${JSON.stringify(dave)}, left at ${leftAtSec}`);
-  // Joining is a state: no dropout where erin's audio begins (a starved machine may still cost her one later, and says so).
-  const joining = events.filter((e) => e.kind === 'dropout' && e.participant === 'erin' && Math.abs(e.t - joinedAt.erin!) < 1.5);
-  assert.equal(joining, [], 'erin joined without a dropout');
   assert.ok(events.filter((e) => e.kind === 'dropout' || e.kind === 'upstream_loss').every((e) => typeof e.participant === 'string'));
   const presences = summary.participants!.map((p) => `${p.participant}:${p.presence}`).sort();
-  assert.equal(presences, ['alice:live', 'bob:live', 'carol:live', 'dave:left', 'erin:live'], 'summary.json lists the participants');
+  assert.equal(presences, ['alice:left', 'bob:live', 'carol:live', 'dave:left', 'erin:live'], 'summary.json lists the participants');
   assert.ok(existsSync(file('dave')) && readFileSync(file('dave')).length > 0);
+});
+
+test('a participant leaving and another joining mid-meeting are states: no dropout for either, files aligned', () => {
+  const theirs = events.filter((e) => e.kind === 'dropout' && (e.participant === 'alice' || e.participant === 'erin'));
+  assert.equal(theirs, [], 'alice left and erin joined without a dropout');
+  const lengths = ['alice', 'erin', undefined].map((p) => decode(file(p)).length);
+  assert.ok(lengths[0] === lengths[2] && lengths[1] === lengths[2], `samples: alice ${lengths[0]}, erin ${lengths[1]}, mix ${lengths[2]}`);
+  assert.equal(summary.participants!.find((p) => p.participant === 'alice')?.presence, 'left');
 });
 
 test('with a partner connection per participant, every transcript segment carries its speaker, inside the time that speaker was there', () => {
@@ -137,7 +150,16 @@ test('with a partner connection per participant, every transcript segment carrie
   for (const t of transcripts) {
     assert.ok(t.start >= joinedAt[t.speaker!]! - 0.1, `${t.speaker}'s segment at ${t.start} s, joined at ${joinedAt[t.speaker!]} s`);
     if (t.speaker === 'dave') assert.ok(t.end <= leftAtSec + 0.1, `dave's segment ends at ${t.end} s, he left at ${leftAtSec} s`);
+    // (A segment ends where the partner found the endpoint, a hangover after the last word.)
+    const lastWord = Math.max(...(t.words ?? []).map((w) => w.end));
+    if (t.speaker === 'alice') assert.ok(lastWord <= aliceLeftAtSec + 0.1, `alice's words end at ${lastWord} s, she left at ${aliceLeftAtSec} s`);
   }
+  // Each participant's connection is in summary.partners, with its participant, state and figures.
+  const mine = summary.partners.map((p) => `${p.name} ${p.participant} ${p.state} delivered=${p.outcome.delivered} ${p.audioSecSent.toFixed(1)} s sent, send p50 ${p.sendLatencyMs?.p50} ms`);
+  note(`summary.partners: ${mine.join('; ')}`);
+  const who = summary.partners.map((p) => [p.name, p.participant, p.outcome.delivered]).sort();
+  assert.equal(who, ['alice', 'bob', 'carol', 'dave', 'erin'].map((p) => [`deepgram@${p}`, p, true]));
+  assert.ok(summary.partners.every((p) => p.sendLatencyMs !== null && p.audioSecSent > 5), JSON.stringify(summary.partners));
 });
 
 test.after(async () => {
