@@ -26,7 +26,7 @@ const HELP = `usage: earshot run --queue URL [--record-root DIR] [--meetings N] 
 
 const BOT_FLAGS = ['queue', 'record-root', 'meetings', 'idle', 'lease'];
 
-export async function main(argv: string[], runOne: (argv: string[]) => Promise<number>): Promise<number> {
+export async function main(argv: string[], runOne: (argv: string[], stop: AbortSignal) => Promise<number>): Promise<number> {
   const { values } = parseFlags('run', argv, {
     ...runOptions,
     queue: { type: 'string' },
@@ -51,33 +51,21 @@ export async function main(argv: string[], runOne: (argv: string[]) => Promise<n
   const botFlags = withoutFlags(argv, BOT_FLAGS);
   const say = (line: string) => process.stderr.write(`earshot: ${line}\n`);
 
-  // SIGTERM/SIGINT: stop taking meetings; the one in progress is finalised and handed back.
+  // SIGTERM/SIGINT: stop taking meetings; the one in progress is finalised (by `earshot run`'s own
+  // signal handling) and handed back.
   const terminate = new AbortController();
-  let selfSignal = false;
-  const onSignal = () => {
-    if (!selfSignal) terminate.abort();
-  };
+  const onSignal = () => terminate.abort();
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
 
+  // `stop` (the bot lost the meeting's lease) ends the meeting in order, as a SIGTERM would.
   const runMeeting: RunMeeting = async (m, stop) => {
-    // Until the library's startMeeting lands, `earshot run` stops a meeting on SIGTERM only: a
-    // stop that is not the bot's own SIGTERM (its lease was lost) is delivered the same way.
-    const onStop = () => {
-      if (terminate.signal.aborted) return;
-      selfSignal = true;
-      process.emit('SIGTERM', 'SIGTERM');
-      selfSignal = false;
-    };
-    stop.addEventListener('abort', onStop, { once: true });
     try {
-      return await runOne(['--input', m.job.input, '--record', m.recordDir, ...m.job.flags, ...botFlags]);
+      return await runOne(['--input', m.job.input, '--record', m.recordDir, ...m.job.flags, ...botFlags], stop);
     } catch (err) {
       if (!(err instanceof UserError)) throw err;
       say(`meeting ${m.job.meetingId}: ${err.message}`);
       return err.exitCode;
-    } finally {
-      stop.removeEventListener('abort', onStop);
     }
   };
 

@@ -97,7 +97,8 @@ export const options = {
 
 export const RUN_HELP = HELP;
 
-export async function main(argv: string[]): Promise<number> {
+/** `stop`: ends the meeting in order as the first SIGTERM would (the queue bot's lost lease). */
+export async function main(argv: string[], stop?: AbortSignal): Promise<number> {
   // `--queue URL [--record-root DIR]`: take the meetings from the fleet's queue (run-queue.ts).
   if (argv.some((a) => /^--queue(=|$)/.test(a))) return (await import('./run-queue')).main(argv, main);
   const { values } = parseFlags('run', argv, options);
@@ -147,14 +148,19 @@ export async function main(argv: string[]): Promise<number> {
   const early = new AbortController();
   const onEarly = () => early.abort();
   process.once('SIGINT', onEarly).once('SIGTERM', onEarly);
+  stop?.addEventListener('abort', onEarly, { once: true });
   let meeting: Meeting;
   try {
     meeting = await startMeeting({ ...opts, signal: early.signal });
   } finally {
     process.off('SIGINT', onEarly).off('SIGTERM', onEarly);
+    stop?.removeEventListener('abort', onEarly);
   }
   const signals = onSignals(meeting);
+  const onStop = () => void meeting.stop();
+  stop?.addEventListener('abort', onStop, { once: true });
   const summary = await meeting.finished;
+  stop?.removeEventListener('abort', onStop);
   signals.remove();
   report(summary, meeting);
   return exitStatus(summary);
