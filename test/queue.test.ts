@@ -3,7 +3,8 @@
  * any key in clear; two bots (`earshot run --queue`, real processes) take them with a lease; one
  * bot is SIGKILLed in the middle of a meeting, and the other takes that meeting once the lease has
  * lapsed. Every meeting ends acknowledged, with a finalised recording folder (the killed bot's
- * partial folder kept beside the re-run), none ran on two bots at once, none was lost.
+ * partial folder kept beside the re-run), none ran on two bots at once, none was lost. A bot that
+ * loses a meeting's lease stops that meeting in order and says so in one plain line.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -198,6 +199,29 @@ test('SIGTERM to a bot mid-meeting: the recording is finalised and the meeting h
   const q = new Queue(QUEUE_NAME, { connection: { url: redis.url }, prefix: QUEUE_PREFIX });
   const job = await q.getJob(jobIdOf('q-delta'));
   assert.is(await job!.getState(), 'waiting', 'waiting for the next bot, without a lease to lapse');
+  await q.obliterate({ force: true });
+  await q.close();
+});
+
+test('a lease lost mid-meeting (another bot may have it): the meeting stops here, its recording finalised', async () => {
+  const root = tempDir('earshot-queue-lost-');
+  assert.is(enqueue(['--meeting-id', 'q-echo', '--input', 'lavfi:sine=f=440', '--duration', '30s']).status, 0);
+  const bot = startBot('bot-d', root, Date.now());
+  await until('the lease', () => leased(bot).length === 1);
+  await sleep(2000);
+  // What another bot taking the meeting over looks like from here: the lease is no longer ours.
+  const client = new Redis(redis.url);
+  await client.del(`${QUEUE_PREFIX}:${QUEUE_NAME}:${jobIdOf('q-echo')}:lock`);
+  client.disconnect();
+  const lost = await until('the lost lease', () => bot.lines.find((l) => /lease lost/.test(l.text)), 10_000);
+  assert.match(lost.text, /meeting q-echo: lease lost - stopped here, recording kept in .*q-echo; the queue gives the meeting to a bot again/);
+  assert.not.ok(bot.lines.some((l) => /Missing lock|could not renew/.test(l.text)), 'said once, in plain words');
+  const summary = JSON.parse(readFileSync(join(root, 'q-echo', 'summary.json'), 'utf8'));
+  assert.is(summary.outcome, 'stopped');
+  assert.ok(summary.durationSec > 1.5 && summary.durationSec < 6, `finalised at ${summary.durationSec} s`);
+  bot.child.kill('SIGTERM');
+  await bot.exited;
+  const q = new Queue(QUEUE_NAME, { connection: { url: redis.url }, prefix: QUEUE_PREFIX });
   await q.obliterate({ force: true });
   await q.close();
 });

@@ -94,7 +94,9 @@ export async function runBot(o: BotOptions): Promise<BotResult> {
     const stop = AbortSignal.any([o.terminate, ...(signal ? [signal] : [])]);
     const code = await o.runMeeting(meeting, stop);
     if (lostLease.has(job.id!)) {
-      throw new Error(`meeting ${id}: lease lost - stopped here, another bot has it`);
+      // Not ours to acknowledge or fail any more (BullMQ would refuse: the lock is gone).
+      o.say(`queue: meeting ${id}: lease lost - stopped here, recording kept in ${meeting.recordDir}; the queue gives the meeting to a bot again`);
+      throw new WaitingError();
     }
     if (o.terminate.aborted) {
       await job.moveToWait(token);
@@ -134,6 +136,8 @@ export async function runBot(o: BotOptions): Promise<BotResult> {
   });
   const errors = new Set<string>();
   worker.on('error', (err) => {
+    // A lost lease is said once, in plain words, when its meeting has stopped: not as BullMQ's lock errors.
+    if (/could not renew lock|missing lock/i.test(err.message)) return;
     // Once per distinct cause (a Redis outage repeats the same error every retry).
     if (errors.has(err.message)) return;
     errors.add(err.message);
