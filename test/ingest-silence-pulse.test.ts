@@ -5,31 +5,20 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { spawn } from 'node:child_process';
 import { startMeeting, type Health, type MeetingEvent } from '../src';
 import { SPEECH } from './fixtures/audio';
-import { tempDir } from './tmp';
+import { startPulse, type PulseServer } from './fixtures/pulse';
 
-const dir = tempDir('earshot-pulse-silent-');
-const socket = join(dir, 'native');
-const env = { PULSE_SERVER: `unix:${socket}`, XDG_RUNTIME_DIR: dir, HOME: dir };
-let server: ChildProcess | undefined;
+let pulse: PulseServer | undefined;
 
 test.before(async () => {
-  server = spawn(
-    'pulseaudio',
-    ['-n', '--daemonize=no', '--exit-idle-time=-1', '--use-pid-file=no', '--log-target=stderr',
-      `--load=module-native-protocol-unix socket=${socket} auth-anonymous=1`,
-      '--load=module-null-sink sink_name=meeting rate=48000 channels=1'],
-    { env: { ...process.env, ...env }, stdio: 'ignore' },
-  );
-  for (let i = 0; i < 100 && !existsSync(socket); i++) await new Promise((r) => setTimeout(r, 50));
+  pulse = await startPulse();
 });
 
 test('a Pulse monitor delivering only digital silence is capture_silent and degraded; sound makes it healthy again', async () => {
-  assert.ok(existsSync(socket), 'pulseaudio runs (test/prereqs.sh installs it)');
+  assert.ok(pulse, 'pulseaudio runs (test/prereqs.sh installs it)');
+  const env = pulse!.env;
   Object.assign(process.env, env); // ffmpeg (spawned by the meeting) finds this server
   const events: MeetingEvent[] = [];
   const health: Health[] = [];
@@ -53,6 +42,6 @@ test('a Pulse monitor delivering only digital silence is capture_silent and degr
 });
 
 test.after(() => {
-  server?.kill('SIGTERM');
+  pulse?.stop();
 });
 test.run();
