@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI, ROOT } from '../src/paths';
 import { readableCli } from './readable-build';
-import { startRedis } from './queue-redis';
+import { freePort, startRedis } from './queue-redis';
 
 const ENTRYPOINT = join(ROOT, 'docker', 'entrypoint.sh');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -185,6 +185,14 @@ test('EARSHOT_QUEUE: the meeting (id, input, flags) comes from the queue, record
     await redis.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('HEALTHCHECK: nothing on /healthz is unhealthy, except for a queue bot between meetings', async () => {
+  const port = await freePort();
+  const check = (env: Record<string, string>) =>
+    spawnSync(process.execPath, [join(ROOT, 'docker', 'healthcheck.js')], { env: { PATH: process.env.PATH, EARSHOT_METRICS: `127.0.0.1:${port}`, ...env } }).status;
+  assert.is(check({}), 1, 'a meeting whose /healthz does not answer');
+  assert.is(check({ EARSHOT_QUEUE: 'redis://127.0.0.1:6379' }), 0, 'a queue bot waiting for its next meeting');
 });
 
 test.run();
