@@ -2,7 +2,8 @@
  * Deepgram quirks beyond the conformance suite: Opus sent as Ogg pages
  * (decoded by the emulator, so the timestamps prove the audio), close 1011
  * retried and 1008 (DATA-0000) final, a stalled partner beside a healthy
- * one with memory bounded, and an unreachable partner reported as such.
+ * one with memory bounded, an unreachable partner reported as such, and multichannel (each
+ * channel transcribed on its own across a drop).
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -12,7 +13,8 @@ import { createPartnerSinks, parsePartnerSpecs } from '../src/partners';
 import type { PartnerStream } from '../src/partners/core/stream';
 import { startEmulator } from '../src/partners/emulator';
 import { segmentAll } from '../src/partners/emulator/segmenter';
-import { drive, meeting, opusPackets, quietLogger, readLines, unmatched } from './partners-fixture';
+import { FRAME_SAMPLES } from '../src/realtime/frame';
+import { drive, meeting, opusPackets, quietLogger, readLines, truthFor, unmatched } from './partners-fixture';
 import { tempDir } from './tmp';
 
 process.env.EARSHOT_TEST_DG_KEY = 'dg_test_key_5f1c0ffee';
@@ -43,6 +45,35 @@ test('--partner-codec opus: Ogg Opus pages without encoding/sample_rate, decoded
   // 64 kb/s Opus plus Ogg framing, against 256 kb/s of 16 kHz linear16.
   const kbps = (st.bytesSent * 8) / st.audioSecSent / 1000;
   assert.ok(kbps < 90, `${kbps.toFixed(1)} kb/s`);
+});
+
+test('multichannel: one connection, each channel transcribed on its own, a drop replayed with no channel losing or repeating speech', async () => {
+  // The drop comes 1.5 s into a turn on channel 0 (a 3 s tone from 2 s), after channel 1's latest final (its
+  // silence, finalised at 3 s): audio is confirmed only up to the earliest channel's final, so the turn is replayed whole.
+  const emu = await startEmulator({ protocol: 'deepgram', faults: { dropAfterSec: 3.5 } });
+  const dir = tmp();
+  const events: MeetingEvent[] = [];
+  const specs = parsePartnerSpecs({ partner: ['deepgram'], 'partner-url': [emu.url], 'partner-key-env': ['EARSHOT_TEST_DG_KEY'], 'partner-param': ['multichannel=true', 'channels=2'] });
+  const [sink] = createPartnerSinks(specs, { recordDir: dir, channels: 2, logger: quietLogger(), onEvent: (e) => events.push(e), tuning: { backoffBaseMs: 30 } });
+  // Two speakers: on channel 0 the tone, then speech from 6 s; on channel 1 speech from 4.5 s (they overlap).
+  const voices = [meeting(10, 1.2, 6), meeting(10, 1.2, 4.5)];
+  for (let i = 2 * 48_000; i < 5 * 48_000; i++) voices[0]![i] = Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / 48_000));
+  const stereo = new Int16Array(voices[0]!.length * 2);
+  voices.forEach((v, c) => v.forEach((x, i) => (stereo[2 * i + c] = x)));
+  const t0 = performance.now();
+  for (let seq = 0; seq < voices[0]!.length / FRAME_SAMPLES; seq++) {
+    const wait = (seq * 20) / 4 - (performance.now() - t0);
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    sink!.write({ seq, captureNs: Number(process.hrtime.bigint()), latenessUs: 0, flags: 0, channels: 2, pcm: stereo.subarray(seq * FRAME_SAMPLES * 2, (seq + 1) * FRAME_SAMPLES * 2), opus: new Uint8Array(0) });
+  }
+  await sink!.close();
+  await emu.close();
+  assert.is(emu.sessions.length, 2, 'dropped once, reconnected');
+  assert.equal([emu.sessions[0]!.params.multichannel, emu.sessions[0]!.params.channels], ['true', '2']);
+  assert.equal(events, []);
+  const lines = readLines(join(dir, 'transcripts.jsonl'));
+  voices.forEach((v, c) => assert.equal(unmatched(truthFor('deepgram', v), lines.filter((l) => l.channel === c)), [], `channel ${c}`));
+  assert.is(sink!.status().gapsMs, 0);
 });
 
 test('close codes: 1011 is retried at once, 1008 (DATA-0000) stops with one error', async () => {
