@@ -63,7 +63,8 @@ async function batch(n: number, stagger: number, cmd: (i: number, dir: string) =
   mkdirSync(root, { recursive: true });
   const t0 = performance.now();
   const runs: Run[] = [];
-  const sampler = setInterval(() => sampleAll(runs, t0, window), SAMPLE_MS);
+  const scan = { last: -Infinity };
+  const sampler = setInterval(() => sampleAll(runs, t0, window, scan), SAMPLE_MS);
   for (let i = 0; i < n; i++) {
     const dir = join(root, String(i));
     const [file, args] = cmd(i, dir);
@@ -84,11 +85,11 @@ async function batch(n: number, stagger: number, cmd: (i: number, dir: string) =
   return runs;
 }
 
-let lastChildScan = 0;
-function sampleAll(runs: Run[], t0: number, window: [number, number]): void {
+/** `scan.last`: when this batch last looked for the runs' children (ms since it began). */
+function sampleAll(runs: Run[], t0: number, window: [number, number], scan: { last: number }): void {
   const t = performance.now() - t0;
-  if (t - lastChildScan > 1000 && runs.some((r) => r.children.size === 0)) {
-    lastChildScan = t;
+  if (t - scan.last > 1000 && runs.some((r) => r.children.size === 0)) {
+    scan.last = t;
     for (const [parent, kids] of childrenOf(new Set(runs.map((r) => r.pid)))) {
       const r = runs.find((x) => x.pid === parent)!;
       for (const k of kids) if (!r.children.has(k)) r.children.set(k, 0);
