@@ -1,7 +1,8 @@
 /**
  * One meeting, as the library runs it: `startMeeting(options)` checks the options, starts the
- * side services (which fail the start with one line, before any audio), the audio thread, the
- * partners, the recorder and ingest, and returns a handle. The handle emits the meeting's events,
+ * side services (which fail the start with one line, before any audio), the audio thread and
+ * ingest side by side (ffmpeg's own start overlaps the worker's; its first audio waits in the
+ * pipe and then the ring), the partners and the recorder, and returns a handle. The handle emits the meeting's events,
  * transcripts, partner state changes and health as they happen; `stop()` and `finished` resolve
  * with the summary (never reject). Finalising protects what matters first: the recording and a
  * summary within about a second, then the partners under a deadline, then the final summary.
@@ -204,7 +205,9 @@ export class Meeting extends EventEmitter<MeetingEventMap> {
         this.watch.component(c, err.message),
       );
       this.metricsUrl = this.ops.metricsUrl;
-      await this.pipeline.startAudio();
+      // ffmpeg starts alongside the audio worker: a meeting's first audio waits for the slower of the two, not both.
+      const ingest = this.pipeline.startIngest();
+      await Promise.all([this.pipeline.startAudio(), ingest]);
       for (const r of this.pipeline.refused) this.log.warn(`priority refused, running without it: ${r}`);
       if (this.pipeline.threads[0]) this.log.info({ thread: this.pipeline.threads[0] }, 'audio worker ready');
       const partners = mixPartners(o);
@@ -226,7 +229,6 @@ export class Meeting extends EventEmitter<MeetingEventMap> {
       if (watchdog) this.extraSinks.push(watchdog);
       const sinks: FrameSink[] = [...(this.recorder ? [this.recorder] : []), ...this.partners, ...this.extraSinks];
       this.fanout = new FanOut(sinks, this.events.report);
-      await this.pipeline.startIngest();
       if (ffmpeg) this.watch.firstAudio(o.firstAudioMs);
     } catch (err) {
       await this.abandon();

@@ -60,6 +60,8 @@ export class AudioPipeline {
   private readonly control = new Int32Array(new SharedArrayBuffer(Control.Count * 4));
   private readonly fifo?: IngestFifo;
   private audio?: AudioThread;
+  /** What ingest told the audio side before it was ready (ingest starts alongside it), replayed once it is. */
+  private readonly early: Array<(a: AudioThread) => void> = [];
   private fatal?: EarshotError;
   private stopRequested = false;
   private ingest?: IngestSupervisor;
@@ -92,6 +94,8 @@ export class AudioPipeline {
     const audio = await startAudioThread(init, o.realtimeThread);
     this.audio = audio;
     o.startup?.mark('workerReady');
+    for (const f of this.early.splice(0)) f(audio);
+    if (this.stopRequested || this.fatal) audio.stop(); // ingest failed, or the meeting stopped, while it started
     if (audio.thread) {
       this.roles.set(audio.thread.tid, 'audio');
       this.threads.push(threadSummary('audio', audio.thread));
@@ -117,6 +121,10 @@ export class AudioPipeline {
     return this.firstFrame;
   }
 
+  /**
+   * Spawns ingest's ffmpeg. It may run alongside startAudio(): ffmpeg's own start (~100 ms) then
+   * overlaps the worker's, and what it writes first waits in the pipe, which the worker drains.
+   */
   async startIngest(): Promise<void> {
     const { input, channels } = this.o;
     if (input.kind === 'stdin') return;
@@ -128,12 +136,17 @@ export class AudioPipeline {
         this.o.onEvent({ t: frameTime(stats.get(Stat.Frames)), kind: 'ingest_restart', durationMs: 0, frames: 0, detail: { attempt, reason, delayMs } }),
       onStart: (pid) => {
         this.o.startup?.mark('ingestSpawned');
-        this.audio!.ingestStarted(pid);
+        this.toAudio((a) => a.ingestStarted(pid));
       },
-      onEnd: () => this.audio!.inputEnded(),
+      onEnd: () => this.toAudio((a) => a.inputEnded()),
       onFatal: (err) => this.fail(err),
     });
     if (!this.stopRequested && !this.fatal) this.ingest.start();
+  }
+
+  private toAudio(f: (a: AudioThread) => void): void {
+    if (this.audio) f(this.audio);
+    else this.early.push(f);
   }
 
   /** Ends the meeting on a fatal error (the source failed for good, or never delivered). */
@@ -201,7 +214,9 @@ export class AudioPipeline {
     const batch = Math.max(1, Math.round(drainFrames));
     try {
       while (!finished) {
-        await this.ring.waitForFrames(batch);
+        // The first frame is drained alone (it marks the meeting's audio as flowing and starts the
+        // recording); batches follow, still aligned to multiples of the batch.
+        await this.ring.waitForFrames(this.firstFrame === undefined ? 1 : batch);
         if (drainError) throw drainError;
         drain();
       }
