@@ -83,22 +83,23 @@ test('a participant from the page is recorded in its own file beside the mix', a
   assert.ok(loud > 0.5, `the tone is in alice's file (${loud.toFixed(2)} s loud)`);
 });
 
-test('multichannel transcripts: one Deepgram connection, a channel per participant, each segment with its speaker', async () => {
+test('multichannel transcripts: one Deepgram connection, a channel per participant, each segment with its speaker; a participant beyond the slots is not transcribed, and the log says why', async () => {
   const emu = await startEmulator({ protocol: 'deepgram', key: 'cli-dg-key-7a1' });
-  const rec = join(tempDir('earshot-page-mc-'), 'rec');
+  const tmp = tempDir('earshot-page-mc-');
+  const rec = join(tmp, 'rec');
   const port = await freePort();
-  const args = ['run', '--input', `page:127.0.0.1:${port}`, '--page-token-env', 'PAGE_TOKEN', '--record', rec, '--duration', '4s', '--log-sink', 'null'];
-  const partner = ['--partner', 'deepgram', '--partner-url', emu.url, '--partner-key-env', 'DG_KEY', '--participant-transcripts', 'multichannel:4'];
+  const args = ['run', '--input', `page:127.0.0.1:${port}`, '--page-token-env', 'PAGE_TOKEN', '--record', rec, '--duration', '4s', '--log-sink', `file:${join(tmp, 'log')}`];
+  const partner = ['--partner', 'deepgram', '--partner-url', emu.url, '--partner-key-env', 'DG_KEY', '--participant-transcripts', 'multichannel:2'];
   const run = startEarshot([...args, ...partner], { PAGE_TOKEN: TOKEN, DG_KEY: 'cli-dg-key-7a1' });
-  // alice speaks for the first second, bob from 1.5 s to 2.5 s.
-  const ws = await connectPage(port, [['alice', (k) => k < 50], ['bob', (k) => k >= 75 && k < 125]], 150);
+  // alice speaks for the first second, bob from 1.5 s to 2.5 s; carol, third in two slots, over alice.
+  const ws = await connectPage(port, [['alice', (k) => k < 50], ['bob', (k) => k >= 75 && k < 125], ['carol', (k) => k >= 20 && k < 60]], 150);
   const r = await run.done;
   ws.close();
   await emu.close();
   assert.is(r.code, 0, r.stderr);
   assert.is(emu.sessions.length, 1, 'one connection for both');
   const params = emu.sessions[0]!.params;
-  assert.equal([params.multichannel, params.channels, params.encoding], ['true', '4', 'linear16']);
+  assert.equal([params.multichannel, params.channels, params.encoding], ['true', '2', 'linear16']);
   const lines = readFileSync(join(rec, 'transcripts.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { speaker?: string; channel?: number; words: { start: number; end: number }[] });
   const words = (p: string) => lines.filter((l) => l.speaker === p).flatMap((l) => l.words);
   assert.equal([...new Set(lines.map((l) => `${l.speaker}:${l.channel}`))].sort(), ['alice:0', 'bob:1'], JSON.stringify(lines));
@@ -108,7 +109,9 @@ test('multichannel transcripts: one Deepgram connection, a channel per participa
   assert.ok(aliceEnd + 0.3 <= bobStart, `alice's words until ${aliceEnd} s, bob's from ${bobStart} s`);
   const summary = JSON.parse(readFileSync(join(rec, 'summary.json'), 'utf8'));
   const [p] = summary.partners;
-  assert.equal([summary.partners.length, p.name, p.participants, p.outcome.delivered, p.codec.channels], [1, 'deepgram', ['alice', 'bob'], true, 4]);
+  assert.equal([summary.partners.length, p.name, p.participants, p.outcome.delivered, p.codec.channels], [1, 'deepgram', ['alice', 'bob'], true, 2]);
+  assert.ok(existsSync(join(rec, 'participants', 'carol', 'audio.opus')), 'carol is still recorded');
+  assert.match(readFileSync(join(tmp, 'log'), 'utf8'), 'participant carol is not transcribed: all 2 multichannel slots are taken - use --participant-transcripts multichannel:N with more, or each');
   assert.ok(p.audioSecSent > 3 && p.sendLatencyMs.p50 >= 0, JSON.stringify(p));
 });
 
