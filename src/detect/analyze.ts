@@ -5,7 +5,7 @@
  * dropouts, clipping, repeats, and clicks/splices (impulses); this file runs them over a
  * shared sliding window and settles overlaps between their findings.
  */
-import { ClipTracker, CLIP_LEVEL } from './clipping';
+import { ClipTracker, CLIP_LEVEL, LOSSY_MIN_CLIP_MS } from './clipping';
 import { DipTracker } from './dips';
 import { DropoutTracker, SILENCE_LEVEL } from './dropouts';
 import type { RawEvent } from './events';
@@ -80,7 +80,7 @@ export class ChannelAnalyzer {
     this.dropouts = new DropoutTracker(sampleRate, silence, sens);
     this.dips = opts.lossy ? new DipTracker(sampleRate, sens) : undefined;
     this.replays = opts.lossy ? new ReplayTracker(sampleRate, sens) : undefined;
-    this.clips = new ClipTracker(sampleRate, clip);
+    this.clips = new ClipTracker(sampleRate, clip, opts.lossy ? LOSSY_MIN_CLIP_MS : 0);
     this.repeats = new RepeatTracker(sampleRate, sens);
     this.impulses = new ImpulseDetector(sampleRate, sens, !!opts.lossy);
     this.history = new LevelHistory(sampleRate);
