@@ -115,7 +115,7 @@ test('multichannel transcripts: one Deepgram connection, a channel per participa
   assert.ok(p.audioSecSent > 3 && p.sendLatencyMs.p50 >= 0, JSON.stringify(p));
 });
 
-test('multichannel with a provider that has none is one line naming the fix, exit 2', async () => {
+test('multichannel with a provider that has none, or with opus, is one line naming the fix, exit 2', async () => {
   const r = await runEarshot(
     ['run', '--input', 'page:127.0.0.1:0', '--page-token-env', 'PAGE_TOKEN', '--partner', 'assemblyai', '--partner-key-env', 'AAI_KEY', '--participant-transcripts', 'multichannel', '--duration', '1s'],
     { PAGE_TOKEN: TOKEN, AAI_KEY: 'k' },
@@ -123,6 +123,12 @@ test('multichannel with a provider that has none is one line naming the fix, exi
   assert.is(r.code, 2);
   assert.is(r.stderr.trim().split('\n').length, 1, r.stderr);
   assert.match(r.stderr, /partner assemblyai \(assemblyai\) has no multichannel mode - use participant-transcripts each, or a deepgram partner/);
+  const opus = await runEarshot(
+    ['run', '--input', 'page:127.0.0.1:0', '--page-token-env', 'PAGE_TOKEN', '--partner', 'deepgram', '--partner-key-env', 'AAI_KEY', '--partner-codec', 'opus', '--participant-transcripts', 'multichannel', '--duration', '1s'],
+    { PAGE_TOKEN: TOKEN, AAI_KEY: 'k' },
+  );
+  assert.is(opus.code, 2);
+  assert.match(opus.stderr, /partner deepgram would get linear16 \(the channels are raw PCM\) - drop its opus codec, or use participant-transcripts each/);
 });
 
 test.run();

@@ -48,7 +48,7 @@ export class MultichannelFeed {
     this.silence = new Int16Array(FRAME_SAMPLES * this.n);
     this.out = { seq: 0, captureNs: 0, latenessUs: 0, flags: 0, channels: this.n, pcm: this.silence, opus: new Uint8Array(0) };
     this.partners = createPartnerSinks(
-      o.specs.map((s) => ({ ...s, codec: 'linear16' as const, params: { ...s.params, multichannel: 'true', channels: String(this.n) } })),
+      o.specs.map((s) => ({ ...s, codec: 'linear16' as const /* an opus spec is refused before (run/resolve) */, params: { ...s.params, multichannel: 'true', channels: String(this.n) } })),
       {
         ...o,
         channels: this.n,

@@ -117,6 +117,7 @@ function participantTranscripts(v: unknown, partners: PartnerSpec[]): Participan
     if (!providerNamed(p.provider)?.multichannel) {
       throw new UserError(`participant-transcripts multichannel: partner ${p.name} (${p.provider}) has no multichannel mode - use participant-transcripts each, or a deepgram partner`);
     }
+    if (p.codec === 'opus') throw new UserError(`participant-transcripts multichannel: partner ${p.name} would get linear16 (the channels are raw PCM) - drop its opus codec, or use participant-transcripts each`);
   }
   return { mode: 'multichannel', slots };
 }
