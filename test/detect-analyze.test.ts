@@ -264,4 +264,21 @@ test('after an Opus round trip (16 kb/s), a voice normalised to just under full 
   assert.ok(found(ev, 'clipping', first / 48000, 0.01), JSON.stringify(ev));
 });
 
+test('after an Opus round trip at 16 kb/s, where the codec noise is loud, replayed 20 ms frames in 8 kHz speech are repeats; the clean copy gives none', () => {
+  // A frame replayed every 250 ms wherever the speech is active; at 16 kb/s the copies at 1.05 s
+  // and 1.30 s differ from their originals by more than -15 dB over the full band (not under 1.5 kHz).
+  const src = decode48k(speech8k());
+  const x = src.slice();
+  for (let t = 0.3; t < x.length / 48000 - 0.3; t += 0.25) {
+    const at = Math.round(t * 48000);
+    let e = 0;
+    for (let k = at - 960; k < at; k++) e += x[k] * x[k];
+    if (e / 960 >= 1e-4) x.copyWithin(at, at - 960, at);
+  }
+  const ev = analyzeLossy(opusRoundTrip(x, 16));
+  for (const t of [1.05, 1.3]) assert.ok(found(ev, 'repeat', t, 0.01), `${t}: ${JSON.stringify(ev.filter((e) => Math.abs(e.startSec - t) < 0.1))}`);
+  const clean = analyzeLossy(opusRoundTrip(src, 16));
+  assert.not.ok(clean.some((e) => e.kind === 'repeat'), JSON.stringify(clean));
+});
+
 test.run();
