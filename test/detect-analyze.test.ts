@@ -207,6 +207,18 @@ function opusRoundTrip(x: Float32Array, kbps: number): Float32Array {
   return new Float32Array(out.buffer.slice(out.byteOffset, out.byteOffset + out.byteLength));
 }
 
+/** A copy of x with the 20 ms frame before every 250 ms (from 0.3 s) played again over the next one, wherever the audio is active (RMS over -40 dBFS). */
+function replayFrames(src: Float32Array): Float32Array {
+  const x = src.slice();
+  for (let t = 0.3; t < x.length / 48000 - 0.3; t += 0.25) {
+    const at = Math.round(t * 48000);
+    let e = 0;
+    for (let k = at - 960; k < at; k++) e += x[k] * x[k];
+    if (e / 960 >= 1e-4) x.copyWithin(at, at - 960, at);
+  }
+  return x;
+}
+
 function analyzeLossy(x: Float32Array): DetectEvent[] {
   const a = new ChannelAnalyzer(48000, 0, { lossy: true });
   a.push(x);
@@ -268,17 +280,17 @@ test('after an Opus round trip at 16 kb/s, where the codec noise is loud, replay
   // A frame replayed every 250 ms wherever the speech is active; at 16 kb/s the copies at 1.05 s
   // and 1.30 s differ from their originals by more than -15 dB over the full band (not under 1.5 kHz).
   const src = decode48k(speech8k());
-  const x = src.slice();
-  for (let t = 0.3; t < x.length / 48000 - 0.3; t += 0.25) {
-    const at = Math.round(t * 48000);
-    let e = 0;
-    for (let k = at - 960; k < at; k++) e += x[k] * x[k];
-    if (e / 960 >= 1e-4) x.copyWithin(at, at - 960, at);
-  }
+  const x = replayFrames(src);
   const ev = analyzeLossy(opusRoundTrip(x, 16));
   for (const t of [1.05, 1.3]) assert.ok(found(ev, 'repeat', t, 0.01), `${t}: ${JSON.stringify(ev.filter((e) => Math.abs(e.startSec - t) < 0.1))}`);
   const clean = analyzeLossy(opusRoundTrip(src, 16));
   assert.not.ok(clean.some((e) => e.kind === 'repeat'), JSON.stringify(clean));
+});
+
+test('after an Opus round trip (24 kb/s), a replayed 20 ms frame is a repeat, not also a dropout where the codec smears its join', () => {
+  const ev = analyzeLossy(opusRoundTrip(replayFrames(voice), 24));
+  assert.ok(found(ev, 'repeat', 0.3, 0.01), JSON.stringify(ev));
+  assert.not.ok(ev.some((e) => e.kind === 'dropout' && Math.abs(e.startSec - 0.31) < 0.03), JSON.stringify(ev));
 });
 
 test.run();
