@@ -18,6 +18,8 @@ import { freePort, startRedis } from './queue-redis';
 
 const ENTRYPOINT = join(ROOT, 'docker', 'entrypoint.sh');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** A deadline that does not keep the test process alive once the awaited process has exited. */
+const deadline = (ms: number) => new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), ms).unref());
 const isRoot = process.getuid?.() === 0;
 
 /** Only what a container would get: PATH plus the meeting's variables. */
@@ -130,7 +132,7 @@ test('a meeting from environment variables only; SIGTERM finalises it and exits 
     }
     await sleep(1500);
     child.kill('SIGTERM');
-    const code = await Promise.race([exited, sleep(20_000).then(() => 'timeout' as const)]);
+    const code = await Promise.race([exited, deadline(20_000)]);
     if (code === 'timeout') child.kill('SIGKILL');
     assert.is(code, 0, `exit on SIGTERM; stderr: ${stderr}`);
 

@@ -12,6 +12,8 @@ import { join } from 'node:path';
 import { CLI } from '../src/paths';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** A deadline that does not keep the test process alive once the awaited process has exited. */
+const deadline = (ms: number) => new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), ms).unref());
 
 async function metrics(url: string): Promise<Map<string, { labels: Record<string, string>; value: number }[]>> {
   const text = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
@@ -124,7 +126,7 @@ test('earshot run --metrics: audio thread nice/policy, deadline misses on a stal
       `\n  run: audio tid ${nice!.labels.tid} nice ${nice!.value} policy other; deadline misses ${missesBefore} -> ${missesAfter} across the stall, max lateness ${late.toFixed(3)} s; /healthz 503 during the stall and after SIGKILL of ffmpeg ${ffmpeg}\n`,
     );
   } finally {
-    const code = await Promise.race([exited, sleep(30_000).then(() => 'timeout' as const)]);
+    const code = await Promise.race([exited, deadline(30_000)]);
     if (code === 'timeout') child.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
     assert.is(code, 0, `earshot run exit ${code}; stderr: ${stderr}; stdout: ${stdout}`);

@@ -23,7 +23,7 @@ test('stressors stop by themselves at the deadline', async () => {
     else assert.match(s.notes[0]!, /cpu other cpus 0/);
     const t0 = Date.now();
     // No stop(): the children leave on their own once the deadline passes.
-    await Promise.race([s.done, new Promise((_, reject) => setTimeout(() => reject(new Error(`${spec} still running`)), 5000))]);
+    await Promise.race([s.done, new Promise((_, reject) => setTimeout(() => reject(new Error(`${spec} still running`)), 5000).unref())]);
     assert.ok(Date.now() - t0 < 5000);
     s.stop();
   }
