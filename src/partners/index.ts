@@ -4,14 +4,10 @@
  * independent PartnerSink each, sharing one transcripts.jsonl and one
  * redactor that knows every key).
  */
-import type { Logger } from 'pino';
-import type { MeetingEvent } from '../events';
 import { UserError } from '../util/duration';
-import type { Tuning } from './core/policy';
-import { PartnerStream, type PartnerSink } from './core/stream';
+import { PartnerStream, type PartnerSink, type StreamDeps } from './core/stream';
 import { Redactor } from './secrets';
 import { adapterFor } from './specs';
-import type { PartnerStateChange, TranscriptSegment } from './status';
 import { TranscriptWriter } from './transcripts';
 import type { PartnerSpec } from './types';
 
@@ -20,21 +16,11 @@ export type { PartnerSink } from './core/stream';
 export type { PartnerSpec } from './types';
 export type { PartnerCodec, PartnerOutcome, PartnerProblem, PartnerState, PartnerStateChange, PartnerStatus, TranscriptSegment } from './status';
 
-export interface PartnerContext {
+/** What a meeting hands its partners: the hooks every stream shares (StreamDeps), its channels and folder. */
+export interface PartnerContext
+  extends Pick<StreamDeps, 'logger' | 'onEvent' | 'tuning' | 'onSend' | 'onFinal' | 'onTranscript' | 'transcriptOf' | 'onState'> {
   recordDir?: string;
   channels: number;
-  logger: Logger;
-  onEvent(e: MeetingEvent): void;
-  /** Tests and benches: shorter backoff, timeouts. */
-  tuning?: Partial<Tuning>;
-  onSend?(latencyMs: number, bytes: number): void;
-  onFinal?(start: number, end: number, sessionId: string | null): void;
-  /** Every transcript segment as it arrives (also written to transcripts.jsonl when recording). */
-  onTranscript?(t: TranscriptSegment): void;
-  /** What a segment becomes before it is written and given (speaker attribution). */
-  transcriptOf?(t: TranscriptSegment): TranscriptSegment;
-  /** Connection state changes of each partner, with the reason. */
-  onState?(change: PartnerStateChange): void;
 }
 
 export function createPartnerSinks(specs: PartnerSpec[], ctx: PartnerContext): PartnerSink[] {

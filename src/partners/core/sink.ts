@@ -29,13 +29,16 @@ export interface StreamDeps {
   onEvent(e: MeetingEvent): void;
   transcripts?: TranscriptWriter;
   redact: Redactor;
+  /** Tests and benches: shorter backoff, timeouts. */
   tuning?: Partial<Tuning>;
   /** Latency samples (ms, capture -> send) for benches; off by default. */
   onSend?(latencyMs: number, bytes: number): void;
   /** Every final as mapped to the timeline, silence included (benches). */
   onFinal?(start: number, end: number, sessionId: string | null): void;
+  /** Every transcript segment as it arrives (also written to transcripts.jsonl when recording). */
   onTranscript?(t: TranscriptSegment): void;
   /** What a segment becomes before it is written and given (a multichannel feed names the channel's speaker). */
   transcriptOf?(t: TranscriptSegment): TranscriptSegment;
+  /** Connection state changes, with the reason. */
   onState?(change: PartnerStateChange): void;
 }
