@@ -7,7 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { LoopDelay } from '../src/util/loop-delay';
 import { Worker } from 'node:worker_threads';
 import { spawnSync } from 'node:child_process';
 import pino from 'pino';
@@ -60,7 +60,7 @@ interface FakeRun {
 function fakeRun(roles: Map<number, string>): FakeRun {
   const stats = RtStats.create();
   const ring = FrameRing.create({ slots: 16, channels: 1 });
-  const eventLoopDelay = monitorEventLoopDelay({ resolution: 10 });
+  const eventLoopDelay = new LoopDelay(10);
   eventLoopDelay.enable();
   let healthy = true;
   let ready = false;
@@ -316,5 +316,18 @@ async function until(cond: () => boolean, timeoutMs = 10_000): Promise<void> {
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+test("the event-loop delay is what lies beyond the monitor's own period: ~0 when idle, a 300 ms block reads as 200-300", async () => {
+  const d = new LoopDelay(100);
+  d.enable();
+  await new Promise((r) => setTimeout(r, 450));
+  const idle = d.percentileMs(50);
+  const end = Date.now() + 300;
+  while (Date.now() < end) {} // the main thread blocked
+  await new Promise((r) => setTimeout(r, 250));
+  d.disable();
+  assert.ok(idle < 30, `idle median ${idle} ms (perf_hooks records ~100 here: the tick period itself)`);
+  assert.ok(d.maxMs >= 195 && d.maxMs < 450, `a 300 ms block read as ${d.maxMs} ms`);
+});
 
 test.run();

@@ -61,7 +61,8 @@ test('a 2 s stall of the main thread loses nothing: the ring absorbs it', async 
   const r = await runEarshot(['run', '--input', `file:${SPEECH}`, '--record', dir, '--duration', '7s', '--log-sink', 'null', '--test-stall-main', '2000:2000']);
   assert.is(r.code, 0, r.stderr);
   const s = summary(dir);
-  assert.ok(s.eventLoopDelayMaxMs >= 1900, `the main thread really stalled (${s.eventLoopDelayMaxMs} ms)`);
+  // The monitor ticks every 100 ms: a stall of D ms reads as D - 100 at least.
+  assert.ok(s.eventLoopDelayMaxMs >= 1850 && s.eventLoopDelayMaxMs < 2500, `the main thread really stalled (${s.eventLoopDelayMaxMs} ms)`);
   const ev = events(dir);
   assert.equal(ev.filter((e) => e.kind === 'dropout' || e.kind === 'egress_overrun'), [], JSON.stringify(ev));
   assert.is(s.dropouts, 0);
@@ -75,7 +76,7 @@ test('a main thread stalled as the file ends adds no dropout: the worker sees ff
   const r = await runEarshot(['run', '--input', `file:${EXCERPT}`, '--record', dir, '--log-sink', 'null', '--test-stall-main', '3900:700']);
   assert.is(r.code, 0, r.stderr);
   const s = summary(dir);
-  assert.ok(s.eventLoopDelayMaxMs >= 600, `the main thread really stalled (${s.eventLoopDelayMaxMs} ms)`);
+  assert.ok(s.eventLoopDelayMaxMs >= 550, `the main thread really stalled (${s.eventLoopDelayMaxMs} ms)`);
   assert.equal(events(dir).filter((e) => e.kind === 'dropout'), []);
   assert.is(s.concealedSamples, 0);
   assert.is(s.frames, 201);

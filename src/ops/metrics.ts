@@ -293,7 +293,7 @@ export function buildRegistry(ctx: RunContext): ScrapeRegistry {
  */
 function loopDelaySummary(ctx: RunContext) {
   const name = 'earshot_event_loop_delay_seconds';
-  const help = 'Main-thread event-loop delay since the meeting started running (perf_hooks monitorEventLoopDelay, 10 ms resolution).';
+  const help = 'Main-thread event-loop delay since the meeting started running (beyond the 100 ms period of the perf_hooks monitor that measures it).';
   return {
     name,
     help,
@@ -301,15 +301,14 @@ function loopDelaySummary(ctx: RunContext) {
     get() {
       const h = ctx.eventLoopDelay;
       const count = h.count;
-      const s = (ns: number) => (count > 0 && Number.isFinite(ns) ? ns / 1e9 : 0);
       return {
         name,
         help,
         type: 'summary',
         aggregator: 'sum',
         values: [
-          ...LOOP_DELAY_QUANTILES.map((q) => ({ labels: { quantile: q }, value: s(h.percentile(q * 100)) })),
-          { metricName: `${name}_sum`, labels: {}, value: s(h.mean) * count },
+          ...LOOP_DELAY_QUANTILES.map((q) => ({ labels: { quantile: q }, value: h.percentileMs(q * 100) / 1000 })),
+          { metricName: `${name}_sum`, labels: {}, value: (h.meanMs / 1000) * count },
           { metricName: `${name}_count`, labels: {}, value: count },
         ],
       };

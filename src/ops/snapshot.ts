@@ -44,7 +44,6 @@ export function takeSnapshot(ctx: RunContext): Snapshot {
   const s = ctx.stats;
   const roles = ctx.threadRoles();
   const eld = ctx.eventLoopDelay;
-  const ms = (ns: number) => (Number.isFinite(ns) ? ns / 1e6 : 0);
   return {
     uptimeSec: (Date.now() - ctx.startedAt) / 1000,
     frames: s.get(Stat.Frames),
@@ -65,10 +64,10 @@ export function takeSnapshot(ctx: RunContext): Snapshot {
     partners: ctx.partners(),
     log: ctx.log(),
     eventLoopDelayMs: {
-      p50: ms(eld.percentile(50)),
-      p99: ms(eld.percentile(99)),
-      max: ms(eld.max),
-      mean: ms(eld.mean),
+      p50: eld.percentileMs(50),
+      p99: eld.percentileMs(99),
+      max: eld.maxMs,
+      mean: eld.meanMs,
     },
     events: { ...ctx.eventCounts() } as Record<string, number>,
     healthy: ctx.healthy(),

@@ -9,7 +9,6 @@
  * Events carry the participant; `healthy()` is false while a live participant's capture is silent.
  */
 import { join } from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { PageIngest, type ParticipantSummary, type Presence } from '../ingest/page';
 import type { CaptureScriptOptions } from '../page';
@@ -27,6 +26,7 @@ import { resolve, type PageMeetingOptions, type Resolved } from './options';
 import { safeName } from './names';
 import { PARTICIPANT_RING_SLOTS } from './loop';
 import { PControl, type ParticipantsWorkerInit, type ParticipantsWorkerMessage } from './worker';
+import { LoopDelay } from '../util/loop-delay';
 
 const MIX_RING_SLOTS = 512;
 /** At most this many participants per meeting (each holds ~2.5 MB of shared memory). */
@@ -65,7 +65,7 @@ export class PageMeeting {
   private finished = false;
   private participantOverruns = 0;
   private metrics?: MetricsServer;
-  private readonly loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  private readonly loopDelay = new LoopDelay(100);
   /** Our wall clock (performance.timeOrigin + now, ms) at timeline sample 0. */
   originMs = 0;
   /** The audio worker as the kernel reported it after scheduling. */

@@ -2,7 +2,7 @@
  * What a running meeting exposes to the control plane (metrics, heartbeat,
  * health checks, summary). Read-only views; nothing here touches the audio.
  */
-import type { IntervalHistogram } from 'node:perf_hooks';
+import type { LoopDelay } from '../util/loop-delay';
 import type { EventKind } from '../events';
 import type { LogStats } from '../logging/sink';
 import type { RtStats } from '../realtime/stats';
@@ -33,8 +33,8 @@ export interface RunContext {
   threadRoles(): Map<number, string>;
   partners(): PartnerStatus[];
   log(): LogStats;
-  /** Main-thread event-loop delay since the meeting started running (perf_hooks.monitorEventLoopDelay, enabled). */
-  readonly eventLoopDelay: IntervalHistogram;
+  /** Main-thread event-loop delay since the meeting started running (beyond the monitor's own period). */
+  readonly eventLoopDelay: LoopDelay;
   eventCounts(): Partial<Record<EventKind, number>>;
   /** True once ingest has started delivering audio. */
   ready(): boolean;

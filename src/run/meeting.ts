@@ -12,7 +12,6 @@
  */
 import { EventEmitter } from 'node:events';
 import { rmdirSync } from 'node:fs';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { EarshotError } from '../errors';
 import type { MeetingEvent } from '../events';
@@ -44,6 +43,7 @@ import type { AudioPipeline } from './pipeline';
 import { resolveOptions, type ResolvedOptions } from './resolve';
 import { captureWatchdog, createPipeline, mixPartners } from './sources';
 import { StartupClock } from './startup';
+import { LoopDelay } from '../util/loop-delay';
 import { buildSummary, partnerSummary, threadSummary, type AudioEnd, type RunSummary } from './summary';
 
 /** The handle's events and their arguments. */
@@ -89,7 +89,7 @@ export class Meeting extends EventEmitter<MeetingEventMap> {
    * at 10 ms, more than the rest of the main thread's work). A stall of D ms still reads as more
    * than D - 100 ms.
    */
-  private readonly loopDelay = monitorEventLoopDelay({ resolution: 100 });
+  private readonly loopDelay = new LoopDelay(100);
   private logging!: Logging;
   private log!: Logger;
   private events!: MeetingEvents;
@@ -312,7 +312,7 @@ export class Meeting extends EventEmitter<MeetingEventMap> {
       threads: p.threads,
       refused: p.refused,
       ingestRestarts: p.ingestRestarts,
-      eventLoopDelayMaxMs: this.loopDelay.count ? this.loopDelay.max / 1e6 : 0,
+      eventLoopDelayMaxMs: this.loopDelay.maxMs,
       startup: this.startup.times(),
       partnersRequired: this.o.partnersRequired,
       partners: this.partnerStatuses().map(partnerSummary),
