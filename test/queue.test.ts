@@ -23,11 +23,14 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** A deadline that does not keep the test process alive once everything else is done. */
 const deadline = (ms: number) => new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), ms).unref());
 let redis: RedisServer;
+const bots: Bot[] = [];
 
 test.before(async () => {
   redis = await startRedis();
 });
 test.after(async () => {
+  // A test that failed part-way leaves its bots waiting for meetings: none outlives the suite.
+  for (const b of bots) if (b.child.exitCode === null && b.child.signalCode === null) b.child.kill('SIGKILL');
   await redis.stop();
 });
 
@@ -99,6 +102,7 @@ function startBot(name: string, root: string, t0: number): Bot {
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   const bot: Bot = { name, child, lines: [], exited: new Promise((r) => child.on('exit', (code) => r(code))) };
+  bots.push(bot);
   let rest = '';
   child.stderr!.on('data', (d) => {
     const parts = (rest + d).split('\n');
