@@ -13,10 +13,10 @@ import { Queue } from 'bullmq';
 import { QUEUE_NAME, QUEUE_PREFIX } from '../src/queue/connection';
 import { freePort, startRedis } from './queue-redis';
 import { tempDir } from './tmp';
+import { sleep, until as untilEvery } from './fixtures/wait';
 
 const IMAGE = process.env.EARSHOT_IMAGE ?? 'earshot';
 const BOT_UID = 10001;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const made: string[] = [];
 const say = (line: string) => process.stdout.write(`\n  ${line}`);
 
@@ -41,21 +41,15 @@ function botDir(prefix: string): string {
   return dir;
 }
 
+/** Each poll runs docker: every 200 ms, not the fixture's 50. */
+const until = <T>(what: string, f: () => T | undefined | false, ms = 30_000) => untilEvery(what, f, ms, 200);
+
 const inspect = (name: string, format: string) => docker(['inspect', '-f', format, name]).stdout.trim();
 const logs = (name: string) => {
   const r = docker(['logs', name]);
   return (r.stdout + r.stderr).split('\n').filter((l) => l.trim());
 };
 
-async function until<T>(what: string, f: () => T | undefined | false, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = f();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(200);
-  }
-}
 
 async function ready(port: number): Promise<void> {
   const end = Date.now() + 30_000;

@@ -15,11 +15,9 @@ import { join } from 'node:path';
 import { CLI, ROOT } from '../src/paths';
 import { readableCli } from './readable-build';
 import { freePort, startRedis } from './queue-redis';
+import { deadline, sleep } from './fixtures/wait';
 
 const ENTRYPOINT = join(ROOT, 'docker', 'entrypoint.sh');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-/** A deadline that does not keep the test process alive once the awaited process has exited. */
-const deadline = (ms: number) => new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), ms).unref());
 const isRoot = process.getuid?.() === 0;
 
 /** Only what a container would get: PATH plus the meeting's variables. */

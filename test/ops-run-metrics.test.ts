@@ -10,10 +10,8 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI } from '../src/paths';
+import { deadline, sleep } from './fixtures/wait';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-/** A deadline that does not keep the test process alive once the awaited process has exited. */
-const deadline = (ms: number) => new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), ms).unref());
 
 async function metrics(url: string): Promise<Map<string, { labels: Record<string, string>; value: number }[]>> {
   const text = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5000) })).text();

@@ -18,10 +18,8 @@ import { QUEUE_NAME, QUEUE_PREFIX } from '../src/queue/connection';
 import { jobIdOf } from '../src/queue/enqueue';
 import { startRedis, type RedisServer } from './queue-redis';
 import { tempDir } from './tmp';
+import { deadline, sleep, until } from './fixtures/wait';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-/** A deadline that does not keep the test process alive once everything else is done. */
-const deadline = (ms: number) => new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), ms).unref());
 let redis: RedisServer;
 const bots: Bot[] = [];
 
@@ -115,15 +113,6 @@ function startBot(name: string, root: string, t0: number): Bot {
 const leased = (b: Bot) => b.lines.filter((l) => /leased/.test(l.text));
 const idOf = (text: string) => /meeting (\S+)/.exec(text)![1]!;
 
-async function until<T>(what: string, f: () => T | undefined, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = f();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 test('3 meetings, 2 bots, one SIGKILLed mid-meeting: its meeting is re-leased after the lease and every meeting is finished once', async () => {
   const root = tempDir('earshot-queue-');
