@@ -1,23 +1,14 @@
 /** The parts a meeting cannot run without: ffmpeg with libopus, the native helper, the Opus encoder. */
 import { execFile } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { ffmpegPath } from '../../ingest/ffmpeg-path';
 import { native } from '../../native';
 import { check, type Check } from './check';
 
 /** ffmpeg as the ingest finds it (src/ingest/ffmpeg-path.ts): PATH, then the bundled fallback. */
 export function findFfmpeg(): { path?: string; source: string } {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    const p = join(dir || '.', 'ffmpeg');
-    try {
-      accessSync(p, constants.X_OK);
-      return { path: p, source: 'PATH' };
-    } catch {
-      /* next */
-    }
-  }
   try {
-    return { path: (require('@ffmpeg-installer/ffmpeg') as { path: string }).path, source: '@ffmpeg-installer/ffmpeg' };
+    const bin = ffmpegPath();
+    return { path: bin.path, source: bin.origin === 'PATH' ? 'PATH' : '@ffmpeg-installer/ffmpeg' };
   } catch {
     return { source: 'none' };
   }
