@@ -45,12 +45,3 @@ export function ffmpegPath(): FfmpegBinary {
   const p = onPath();
   return (found = p ? { path: p, origin: 'PATH' } : fallback());
 }
-
-/** The same answer as a promise (callers that may one day look further without blocking). */
-export function findFfmpeg(): Promise<FfmpegBinary> {
-  try {
-    return Promise.resolve(ffmpegPath());
-  } catch (err) {
-    return Promise.reject(err);
-  }
-}

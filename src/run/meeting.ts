@@ -16,7 +16,7 @@ import type { Logger } from 'pino';
 import { EarshotError } from '../errors';
 import type { MeetingEvent } from '../events';
 import type { ParticipantSummary } from '../ingest/page/types';
-import { findFfmpeg } from '../ingest/ffmpeg-path';
+import { ffmpegPath } from '../ingest/ffmpeg-path';
 import { createLogging, moduleLogger, type Logging } from '../logging';
 import { Secrets } from '../logging/redact';
 import { native } from '../native';
@@ -171,7 +171,7 @@ export class Meeting extends EventEmitter<MeetingEventMap> {
       }
       this.logging = createLogging({ ...o.log, meetingId: this.id, secrets: this.secrets });
       this.log = moduleLogger(this.logging, 'main');
-      const ffmpeg = o.input.kind === 'stdin' || o.input.kind === 'page' ? undefined : await findFfmpeg();
+      const ffmpeg = o.input.kind === 'stdin' || o.input.kind === 'page' ? undefined : ffmpegPath();
       this.events = new MeetingEvents(this.log, { meetingId: this.id, secrets: this.secrets, origin: () => this.origin() });
       this.events.onEvent((e) => this.emitSafe('event', e));
       this.pipeline = createPipeline({

@@ -6,7 +6,7 @@
  * wait, and nothing here touches the process (no signals, no environment).
  */
 import { IngestFifo } from '../ingest/fifo';
-import { findFfmpeg } from '../ingest/ffmpeg-path';
+import { ffmpegPath } from '../ingest/ffmpeg-path';
 import { IngestSupervisor } from '../ingest/supervisor';
 import type { SourceSpec } from '../ingest/spec';
 import { EarshotError } from '../errors';
@@ -129,7 +129,7 @@ export class AudioPipeline {
     const { input, channels } = this.o;
     if (input.kind === 'stdin') return;
     const stats = this.stats;
-    this.ingest = new IngestSupervisor(input, this.fifo!.path, channels, await findFfmpeg(), this.o.ingestLog, {
+    this.ingest = new IngestSupervisor(input, this.fifo!.path, channels, ffmpegPath(), this.o.ingestLog, {
       // Paced: where the timeline is now. Unpaced: how far into the source we have read (s16le bytes).
       position: () => (input.paced ? frameTime(stats.get(Stat.Frames)) : stats.get(Stat.InputBytes) / (SAMPLE_RATE * 2 * channels)),
       onRestart: ({ attempt, reason, delayMs }) =>
