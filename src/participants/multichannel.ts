@@ -20,8 +20,6 @@ import { FRAME_SAMPLES, type Frame } from '../realtime/frame';
 import type { FrameSink } from '../sinks/sink';
 import { ABSENT } from './loop';
 
-/** Default channel slots (`multichannel` without `:N`); Deepgram takes up to 20. */
-export const DEFAULT_SLOTS = 8;
 /** Frames a participant's frame may run ahead of the mixed frame it belongs to (1.28 s). */
 const AHEAD = 64;
 

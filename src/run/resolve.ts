@@ -9,6 +9,7 @@ import type { LoggingOptions } from '../logging';
 import { parseListenAddress } from '../ops/listen-address';
 import { parsePartnerSpecs, type PartnerFlagValues } from '../partners/specs';
 import type { PartnerSpec } from '../partners/types';
+import { MAX_CHANNELS as DEEPGRAM_MAX_CHANNELS } from '../partners/deepgram/client';
 import { providerNamed } from '../partners/registry';
 import { MAX_JITTER_DEFAULT_MS, MAX_JITTER_RANGE_MS } from '../realtime/audio-loop';
 import type { SchedRequest } from '../realtime/sched';
@@ -103,8 +104,8 @@ export function resolveOptions(o: MeetingOptions): ResolvedOptions {
 /** How the partners hear a page input's participants: the mix, a connection each, or one connection with a channel each (`slots` channels). */
 export type ParticipantTranscripts = { mode: 'mix' } | { mode: 'each' } | { mode: 'multichannel'; slots: number };
 
+/** Channel slots of `multichannel` without `:N`. */
 const MULTICHANNEL_SLOTS = 8;
-const MULTICHANNEL_MAX = 20;
 
 function participantTranscripts(v: unknown, partners: PartnerSpec[]): ParticipantTranscripts {
   if (v === undefined || v === 'mix') return { mode: 'mix' };
@@ -112,7 +113,7 @@ function participantTranscripts(v: unknown, partners: PartnerSpec[]): Participan
   const m = typeof v === 'string' ? /^multichannel(?::(\d+))?$/.exec(v) : null;
   if (!m) throw new UserError(`participant-transcripts "${String(v)}" - use mix, each, multichannel or multichannel:N`);
   const slots = m[1] === undefined ? MULTICHANNEL_SLOTS : Number(m[1]);
-  if (!(slots >= 1 && slots <= MULTICHANNEL_MAX)) throw new UserError(`participant-transcripts ${v} - give 1 to ${MULTICHANNEL_MAX} channels (Deepgram's limit)`);
+  if (!(slots >= 1 && slots <= DEEPGRAM_MAX_CHANNELS)) throw new UserError(`participant-transcripts ${v} - give 1 to ${DEEPGRAM_MAX_CHANNELS} channels (Deepgram's limit)`);
   for (const p of partners) {
     if (!providerNamed(p.provider)?.multichannel) {
       throw new UserError(`participant-transcripts multichannel: partner ${p.name} (${p.provider}) has no multichannel mode - use participant-transcripts each, or a deepgram partner`);
