@@ -23,7 +23,8 @@ import { native } from '../native';
 import { readThread } from '../ops/proc';
 import { startOps, type Ops } from '../ops/services';
 import type { CaptureScriptOptions } from '../page';
-import type { PartnerContext, PartnerSink, PartnerStatus } from '../partners';
+import type { PartnerContext, PartnerSink } from '../partners';
+import type { ParticipantPartnerStatus } from '../participants/partners';
 import type { PagePipeline } from '../participants/pipeline';
 import { frameTime } from '../realtime/frame';
 import { Stat } from '../realtime/stats';
@@ -370,7 +371,7 @@ export class Meeting extends EventEmitter<MeetingEventMap> {
   }
 
   /** The mix's partners, then a page input's partners per speaker (each with the participants it carries). */
-  private partnerStatuses(): (PartnerStatus & { participant?: string; participants?: string[] })[] {
+  private partnerStatuses(): ParticipantPartnerStatus[] {
     const p = this.pipeline;
     return [...this.partners.map((s) => s.status()), ...(p && isPage(p) ? p.partnerStatuses() : [])];
   }
