@@ -10,7 +10,6 @@ import type { ThreadStat } from '../ops/proc';
 import { Stat, type RtStats } from '../realtime/stats';
 import type { LogStats } from '../logging/sink';
 import type { PartnerStatus } from '../partners/status';
-import type { ParticipantPartnerStatus } from '../participants/partners';
 import type { PartnersRequired } from './options';
 import type { StartupTimes } from './startup';
 import { VERSION } from './version';
@@ -95,7 +94,7 @@ export function threadSummary(role: string, t: ThreadStat): ThreadSummary {
   return { role, tid: t.tid, nice: t.nice, policy: t.policy, rtPriority: t.rtPriority, cpus: t.cpus };
 }
 
-export function partnerSummary(p: ParticipantPartnerStatus): PartnerSummary {
+export function partnerSummary(p: PartnerStatus & Pick<PartnerSummary, 'participant' | 'participants'>): PartnerSummary {
   const { name, provider, codec, state, sessionIds, audioSecSent, bytesSent, reconnects, gapsMs, badMessages, sendLatencyMs, outcome, participant, participants } = p;
   return {
     name,
