@@ -14,9 +14,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createOpusEncoder } from '../src/opus';
+import { createStreamEncoder, OPUS_COMPLEXITY } from '../src/opus';
 import { ROOT } from '../src/paths';
-import { OPUS_COMPLEXITY, OPUS_SET_COMPLEXITY } from '../src/realtime/audio-loop';
 import { FRAME_SAMPLES } from '../src/realtime/frame';
 import { fmt, table } from './lib';
 
@@ -27,9 +26,7 @@ const frames = Math.floor(speech.length / frameBytes);
 const audioSec = (frames * REPEAT * FRAME_SAMPLES) / 48000;
 
 // ---- ours ----
-const enc = createOpusEncoder(48000, 1);
-enc.setBitrate(64000);
-enc.applyEncoderCTL(OPUS_SET_COMPLEXITY, OPUS_COMPLEXITY); // what the audio worker sets
+const enc = createStreamEncoder(1, 64000); // what the audio worker sets
 const frame = Buffer.alloc(frameBytes);
 for (let i = 0; i < 200; i++) enc.encode(speech.subarray(0, frameBytes)); // warm-up
 const cpu0 = process.cpuUsage();

@@ -9,6 +9,7 @@
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { OpusEncoder } from '@discordjs/opus';
+import { SAMPLE_RATE } from './realtime/frame';
 
 export type { OpusEncoder } from '@discordjs/opus';
 
@@ -45,4 +46,19 @@ function load(): OpusBinding {
 /** A libopus encoder (application audio) for `channels` at `rate` Hz. */
 export function createOpusEncoder(rate: number, channels: number): OpusEncoder {
   return new (load().OpusEncoder)(rate, channels);
+}
+
+/** libopus request code for OPUS_SET_COMPLEXITY (opus_defines.h), and the complexity we encode at. */
+export const OPUS_SET_COMPLEXITY = 4010;
+export const OPUS_COMPLEXITY = 10;
+
+/**
+ * The encoder of a meeting's stream (the mix, a participant) as the audio threads run it: 48 kHz,
+ * `bitrate` b/s, complexity set explicitly so that bench:encode measures the same.
+ */
+export function createStreamEncoder(channels: number, bitrate: number): OpusEncoder {
+  const enc = createOpusEncoder(SAMPLE_RATE, channels);
+  enc.setBitrate(bitrate);
+  enc.applyEncoderCTL(OPUS_SET_COMPLEXITY, OPUS_COMPLEXITY);
+  return enc;
 }

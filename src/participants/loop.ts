@@ -9,8 +9,7 @@
  * Nothing here waits, does I/O, or allocates per frame what it can reuse (the Opus binding
  * returns a fresh Buffer per packet); a participant joining allocates its encoder and buffers.
  */
-import { createOpusEncoder, type OpusEncoder } from '../opus';
-import { OPUS_COMPLEXITY, OPUS_SET_COMPLEXITY } from '../realtime/audio-loop';
+import { createStreamEncoder, type OpusEncoder } from '../opus';
 import { Concealer, type ConcealMode } from '../realtime/conceal';
 import { CONCEALED, DEADLINE_MISSED, DEADLINE_NS, FRAME_NS, FRAME_SAMPLES, SAMPLE_RATE } from '../realtime/frame';
 import { FrameRing } from '../realtime/ring';
@@ -50,9 +49,7 @@ class Participant {
   constructor(join: ParticipantJoin, o: ParticipantsLoopOptions) {
     this.input = new ParticipantInput(join.input);
     this.ring = new FrameRing(join.ring, { slots: PARTICIPANT_RING_SLOTS, channels: 1 });
-    this.encoder = createOpusEncoder(SAMPLE_RATE, 1);
-    this.encoder.setBitrate(o.bitrate);
-    this.encoder.applyEncoderCTL(OPUS_SET_COMPLEXITY, OPUS_COMPLEXITY);
+    this.encoder = createStreamEncoder(1, o.bitrate);
     this.concealer = new Concealer(o.conceal, 1);
   }
 }
@@ -72,9 +69,7 @@ export class ParticipantsLoop {
     private readonly stats: RtStats,
     private readonly o: ParticipantsLoopOptions,
   ) {
-    this.mixEncoder = createOpusEncoder(SAMPLE_RATE, 1);
-    this.mixEncoder.setBitrate(o.bitrate);
-    this.mixEncoder.applyEncoderCTL(OPUS_SET_COMPLEXITY, OPUS_COMPLEXITY);
+    this.mixEncoder = createStreamEncoder(1, o.bitrate);
   }
 
   get frames(): number {

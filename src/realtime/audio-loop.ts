@@ -11,16 +11,13 @@
  * Each wake, a driver says how late it was (`wake`), feeds what it read
  * (`input`), then lets the jitter buffer decide (`tick`).
  */
-import { createOpusEncoder, type OpusEncoder } from '../opus';
+import { createStreamEncoder, type OpusEncoder } from '../opus';
 import { Concealer, type ConcealMode } from './conceal';
 import { CONCEALED, DEADLINE_MISSED, DEADLINE_NS, DISCONTINUITY_BEFORE, FRAME_SAMPLES, SAMPLE_RATE } from './frame';
 import { JitterBuffer, type JitterSink } from './jitter-buffer';
 import type { FrameRing } from './ring';
 import { Stat, type RtStats } from './stats';
 
-/** libopus request code for OPUS_SET_COMPLEXITY (opus_defines.h), and the complexity we encode at. */
-export const OPUS_SET_COMPLEXITY = 4010;
-export const OPUS_COMPLEXITY = 10;
 /** `--max-jitter`: the default, and the bounds we accept. */
 export const MAX_JITTER_DEFAULT_MS = 500;
 export const MAX_JITTER_RANGE_MS = [20, 5000] as const;
@@ -62,9 +59,7 @@ export class AudioLoop implements JitterSink {
     readonly opts: AudioLoopOptions,
   ) {
     this.concealer = new Concealer(opts.conceal, opts.channels);
-    this.encoder = createOpusEncoder(SAMPLE_RATE, opts.channels);
-    this.encoder.setBitrate(opts.bitrate);
-    this.encoder.applyEncoderCTL(OPUS_SET_COMPLEXITY, OPUS_COMPLEXITY); // explicit: bench:encode measures the same
+    this.encoder = createStreamEncoder(opts.channels, opts.bitrate);
     this.bps = 2 * opts.channels;
     this.frameBytes = FRAME_SAMPLES * this.bps;
     this.frame = Buffer.alloc(this.frameBytes);
