@@ -1,5 +1,10 @@
 /**
- * The Opus encoder (@discordjs/opus), loaded straight from its compiled binding. The package's
+ * The Opus encoders. A meeting's streams (`createStreamEncoder`) encode through the system
+ * libopus (native/earshot_opus.c, built where libopus-dev is installed): its run-time selected
+ * SIMD kernels cost about half of @discordjs/opus's generic C per paced frame, and it writes the
+ * packet into memory we own (the ring's slot) instead of a fresh Buffer. Without it, and for
+ * everything else (the emulator's decoder, the recorder's silence packet), @discordjs/opus,
+ * loaded straight from its compiled binding. The package's
  * own entry finds that file through node-pre-gyp, which loads ~150 modules (semver, npmlog,
  * gauge...) in every thread that encodes: ~80 ms of start-up and megabytes of heap per thread,
  * for a path lookup. We look where node-pre-gyp puts it (`prebuild/node-v<ABI>-napi-v<N>-
@@ -9,6 +14,7 @@
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { OpusEncoder } from '@discordjs/opus';
+import { ROOT } from './paths';
 import { SAMPLE_RATE } from './realtime/frame';
 
 export type { OpusEncoder } from '@discordjs/opus';
@@ -52,13 +58,52 @@ export function createOpusEncoder(rate: number, channels: number): OpusEncoder {
 export const OPUS_SET_COMPLEXITY = 4010;
 export const OPUS_COMPLEXITY = 10;
 
+/** A meeting stream's encoder: one 20 ms frame of s16le PCM in, the packet written into `out`. */
+export interface StreamEncoder {
+  /** Encodes `pcm` (20 ms) into `out` from its start; returns the packet's length. */
+  encodeInto(pcm: Buffer | Int16Array, out: Uint8Array): number;
+  /** Which libopus encodes: 'system libopus 1.3.1' or '@discordjs/opus'. */
+  readonly library: string;
+}
+
+interface SystemOpus {
+  Encoder: new (rate: number, channels: number, bitrate: number, complexity: number) => { encodeInto(pcm: Buffer | Int16Array, out: Uint8Array): number };
+  version: string;
+}
+
+let system: SystemOpus | null | undefined;
+
+/** native/earshot_opus.node, or null when it was not built (no libopus-dev) or does not load. */
+export function systemOpus(): SystemOpus | null {
+  if (system !== undefined) return system;
+  try {
+    system = require(join(ROOT, 'native', 'build', 'Release', 'earshot_opus.node')) as SystemOpus;
+  } catch {
+    system = null;
+  }
+  return system;
+}
+
 /**
  * The encoder of a meeting's stream (the mix, a participant) as the audio threads run it: 48 kHz,
- * `bitrate` b/s, complexity set explicitly so that bench:encode measures the same.
+ * `bitrate` b/s, complexity 10, application audio. `fallback` forces @discordjs/opus (bench:encode
+ * measures both).
  */
-export function createStreamEncoder(channels: number, bitrate: number): OpusEncoder {
+export function createStreamEncoder(channels: number, bitrate: number, fallback = false): StreamEncoder {
+  const sys = fallback ? null : systemOpus();
+  if (sys) {
+    return Object.assign(new sys.Encoder(SAMPLE_RATE, channels, bitrate, OPUS_COMPLEXITY), { library: `system ${sys.version}` });
+  }
   const enc = createOpusEncoder(SAMPLE_RATE, channels);
   enc.setBitrate(bitrate);
   enc.applyEncoderCTL(OPUS_SET_COMPLEXITY, OPUS_COMPLEXITY);
-  return enc;
+  const asBuffer = (pcm: Buffer | Int16Array) => (Buffer.isBuffer(pcm) ? pcm : Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength));
+  return {
+    library: '@discordjs/opus',
+    encodeInto(pcm, out) {
+      const packet = enc.encode(asBuffer(pcm)); // a fresh Buffer per packet: this binding has no other way
+      out.set(packet);
+      return packet.length;
+    },
+  };
 }

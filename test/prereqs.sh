@@ -22,6 +22,7 @@ ls /usr/share/asterisk/sounds/*/agent-newlocation.wav	asterisk-core-sounds-en-wa
 test -f /usr/share/sounds/alsa/Front_Center.wav	alsa-utils
 command -v make && command -v g++	build-essential
 command -v promtool	prometheus
+command -v pkg-config && pkg-config --exists opus	pkg-config libopus-dev
 LIST
 )
 
@@ -52,4 +53,8 @@ fi
 if [ ! -x node_modules/.bin/uvu ] || [ ! -f native/build/Release/earshot_native.node ]; then
   echo "npm test: installing node modules" >&2
   npm install --no-audit --no-fund >&2
+elif [ ! -f native/build/Release/earshot_opus.node ]; then
+  # libopus-dev came after the last native build: build the system-libopus encoder too.
+  echo "npm test: rebuilding native/ (libopus-dev is now installed)" >&2
+  npm run --silent install >&2
 fi

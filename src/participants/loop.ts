@@ -9,7 +9,7 @@
  * Nothing here waits, does I/O, or allocates per frame what it can reuse (the Opus binding
  * returns a fresh Buffer per packet); a participant joining allocates its encoder and buffers.
  */
-import { createStreamEncoder, type OpusEncoder } from '../opus';
+import { createStreamEncoder, type StreamEncoder } from '../opus';
 import { Concealer, type ConcealMode } from '../realtime/conceal';
 import { CONCEALED, DEADLINE_MISSED, DEADLINE_NS, FRAME_NS, FRAME_SAMPLES, SAMPLE_RATE } from '../realtime/frame';
 import { FrameRing } from '../realtime/ring';
@@ -42,7 +42,7 @@ export interface ParticipantJoin {
 class Participant {
   readonly input: ParticipantInput;
   readonly ring: FrameRing;
-  readonly encoder: OpusEncoder;
+  readonly encoder: StreamEncoder;
   readonly concealer: Concealer;
   readonly frame = Buffer.alloc(FRAME_SAMPLES * 2);
   readonly pcm = new Int16Array(this.frame.buffer, this.frame.byteOffset, FRAME_SAMPLES);
@@ -56,7 +56,7 @@ class Participant {
 
 export class ParticipantsLoop {
   private readonly participants: Participant[] = [];
-  private readonly mixEncoder: OpusEncoder;
+  private readonly mixEncoder: StreamEncoder;
   private readonly mix = new Int32Array(FRAME_SAMPLES);
   private readonly mixFrame = Buffer.alloc(FRAME_SAMPLES * 2);
   private readonly mixPcm = new Int16Array(this.mixFrame.buffer, this.mixFrame.byteOffset, FRAME_SAMPLES);
@@ -149,7 +149,7 @@ export class ParticipantsLoop {
     this.publish(this.mixRing, this.mixEncoder, this.mixFrame, this.mixPcm, seq, nowNs, lateNs, flags, false);
   }
 
-  private publish(ring: FrameRing, encoder: OpusEncoder, frame: Buffer, pcm: Int16Array, seq: number, nowNs: number, lateNs: number, flags: number, participant: boolean): void {
+  private publish(ring: FrameRing, encoder: StreamEncoder, frame: Buffer, pcm: Int16Array, seq: number, nowNs: number, lateNs: number, flags: number, participant: boolean): void {
     const slot = ring.claim();
     if (slot < 0) {
       // Never wait for the other domains: count the lost frame and move on.
@@ -158,9 +158,8 @@ export class ParticipantsLoop {
       return;
     }
     // An absent participant's frame carries no packet: the recorder writes its silence packet.
-    const packet = flags & ABSENT ? undefined : encoder.encode(frame);
+    const bytes = flags & ABSENT ? 0 : encoder.encodeInto(frame, ring.opusAt(slot));
     ring.pcmAt(slot).set(pcm);
-    if (packet) ring.opusAt(slot).set(packet);
-    ring.publish(slot, seq, nowNs, Math.round(lateNs / 1000), flags, packet ? packet.length : 0);
+    ring.publish(slot, seq, nowNs, Math.round(lateNs / 1000), flags, bytes);
   }
 }

@@ -3,15 +3,16 @@
  * through the jitter buffer, 20 ms frames out on the sample clock, concealed
  * where input is really missing, each marked late when *our* thread handled it
  * more than a frame period late, encoded to Opus and published into the ring.
- * Nothing here waits, does I/O or allocates per frame what it can reuse (the
- * Opus binding returns a fresh Buffer per packet: that one is not ours).
+ * Nothing here waits, does I/O or allocates per frame: the packet is encoded
+ * straight into the ring's slot (with the @discordjs/opus fallback, that
+ * binding's Buffer per packet is the one allocation left, see opus.ts).
  *
  * Drivers: `worker.ts` (a prioritised worker thread sleeping in poll(2)) and
  * `main-thread.ts` (the naive event-loop design, kept for `earshot repro`).
  * Each wake, a driver says how late it was (`wake`), feeds what it read
  * (`input`), then lets the jitter buffer decide (`tick`).
  */
-import { createStreamEncoder, type OpusEncoder } from '../opus';
+import { createStreamEncoder, type StreamEncoder } from '../opus';
 import { Concealer, type ConcealMode } from './conceal';
 import { CONCEALED, DEADLINE_MISSED, DEADLINE_NS, DISCONTINUITY_BEFORE, FRAME_SAMPLES, SAMPLE_RATE } from './frame';
 import { JitterBuffer, type JitterSink } from './jitter-buffer';
@@ -37,7 +38,7 @@ export interface AudioLoopOptions {
 export class AudioLoop implements JitterSink {
   private readonly jitter: JitterBuffer;
   private readonly concealer: Concealer;
-  private readonly encoder: OpusEncoder;
+  private readonly encoder: StreamEncoder;
   private readonly bps: number;
   private readonly frameBytes: number;
   /** The frame being assembled: a Buffer for the encoder and an Int16Array view of the same memory. */
@@ -174,10 +175,9 @@ export class AudioLoop implements JitterSink {
       s[Stat.EgressOverruns]! += 1;
       return;
     }
-    const packet = this.encoder.encode(this.frame);
+    const bytes = this.encoder.encodeInto(this.frame, this.ring.opusAt(slot));
     this.ring.pcmAt(slot).set(this.pcm);
-    this.ring.opusAt(slot).set(packet);
-    this.ring.publish(slot, seq, captureNs, Math.round(lateNs / 1000), flags, packet.length, this.droppedBefore);
+    this.ring.publish(slot, seq, captureNs, Math.round(lateNs / 1000), flags, bytes, this.droppedBefore);
     this.droppedBefore = 0;
   }
 }
