@@ -1,13 +1,15 @@
 /** AssemblyAI Universal Streaming v3: both ends (the client adapter and the emulator's session). */
 import type { ProviderDef } from '../types';
-import { assemblyaiClient } from './client';
-import { AssemblyaiSession } from './session';
+
+// Loaded on first use: a meeting loads only the clients of its partners, `earshot partner` only the session it serves.
+const client = () => require('./client') as typeof import('./client');
+const session = () => require('./session') as typeof import('./session');
 
 export const assemblyai: ProviderDef = {
   name: 'assemblyai',
   defaultUrl: 'wss://streaming.assemblyai.com/v3/ws',
   codecs: ['linear16'],
-  client: (spec) => assemblyaiClient(spec),
+  client: (spec) => client().assemblyaiClient(spec),
   emulator: {
     path: '/v3/ws',
     keyRequired: true,
@@ -20,7 +22,7 @@ export const assemblyai: ProviderDef = {
       if (q.has('channels') && q.get('channels') !== '1') return 'audio must be mono';
       return undefined;
     },
-    refuse: { key: (ws) => AssemblyaiSession.refuse(ws, 'key'), rate: (ws) => AssemblyaiSession.refuse(ws, 'rate') },
-    session: (ws, params, ctx) => new AssemblyaiSession(ws, params, ctx),
+    refuse: { key: (ws) => session().AssemblyaiSession.refuse(ws, 'key'), rate: (ws) => session().AssemblyaiSession.refuse(ws, 'rate') },
+    session: (ws, params, ctx) => new (session().AssemblyaiSession)(ws, params, ctx),
   },
 };

@@ -1,7 +1,9 @@
 /** Deepgram live streaming: both ends (the client adapter and the emulator's session). */
 import type { ProviderDef } from '../types';
-import { deepgramClient } from './client';
-import { DeepgramSession } from './session';
+
+// Loaded on first use: a meeting loads only the clients of its partners, `earshot partner` only the session it serves.
+const client = () => require('./client') as typeof import('./client');
+const session = () => require('./session') as typeof import('./session');
 
 const positiveInt = (v: string | null) => v !== null && /^\d+$/.test(v) && Number(v) > 0;
 
@@ -10,7 +12,7 @@ export const deepgram: ProviderDef = {
   defaultUrl: 'wss://api.deepgram.com/v1/listen',
   codecs: ['linear16', 'opus'],
   multichannel: true,
-  client: (spec, meeting) => deepgramClient(spec, meeting.channels),
+  client: (spec, meeting) => client().deepgramClient(spec, meeting.channels),
   emulator: {
     path: '/v1/listen',
     keyRequired: true,
@@ -36,6 +38,6 @@ export const deepgram: ProviderDef = {
       return undefined;
     },
     upgradeHeaders: (id) => [`dg-request-id: ${id}`],
-    session: (ws, params, ctx) => new DeepgramSession(ws, params, ctx),
+    session: (ws, params, ctx) => new (session().DeepgramSession)(ws, params, ctx),
   },
 };

@@ -4,8 +4,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { HttpContext, ProviderDef } from '../types';
-import { gladiaClient } from './client';
-import { GladiaSession } from './session';
+
+// Loaded on first use: a meeting loads only the clients of its partners, `earshot partner` only the session it serves.
+const client = () => require('./client') as typeof import('./client');
+const session = () => require('./session') as typeof import('./session');
 
 const RATES = [8000, 16000, 32000, 44100, 48000];
 
@@ -47,13 +49,13 @@ export const gladia: ProviderDef = {
   name: 'gladia',
   defaultUrl: 'https://api.gladia.io',
   codecs: ['linear16'],
-  client: (spec) => gladiaClient(spec),
+  client: (spec) => client().gladiaClient(spec),
   emulator: {
     path: '/v2/live',
     keyRequired: true,
     // The socket takes only a session token handed out by POST /v2/live.
     key: () => undefined,
     http: initSession,
-    session: (ws, params, ctx) => new GladiaSession(ws, params, ctx),
+    session: (ws, params, ctx) => new (session().GladiaSession)(ws, params, ctx),
   },
 };
