@@ -7,7 +7,7 @@
  * meeting timeline and stay aligned with events.jsonl.
  */
 import { join, resolve } from 'node:path';
-import { createOpusEncoder } from '../opus';
+import { createStreamEncoder } from '../opus';
 import { UserError } from '../errors';
 import type { MeetingEvent } from '../events';
 import { FRAME_MS, FRAME_SAMPLES, MAX_OPUS_BYTES, SAMPLE_RATE, frameTime, type Frame } from '../realtime/frame';
@@ -69,9 +69,14 @@ export interface RecorderStats {
   error?: string;
 }
 
-/** One 20 ms Opus packet of digital silence, encoded once and reused for every gap frame. */
+/**
+ * One 20 ms Opus packet of digital silence, encoded once and reused for every gap frame, by the
+ * libopus the audio thread already loaded (a second one, @discordjs/opus's, cost the main thread
+ * its own copy of libopus; the bitrate does not change a silent packet).
+ */
 export function silencePacket(channels: number): Buffer {
-  return createOpusEncoder(SAMPLE_RATE, channels).encode(Buffer.alloc(FRAME_SAMPLES * channels * 2));
+  const out = Buffer.alloc(MAX_OPUS_BYTES);
+  return out.subarray(0, createStreamEncoder(channels, 64000).encodeInto(new Int16Array(FRAME_SAMPLES * channels), out));
 }
 
 function openIn(dir: string, name: string, onError?: (err: NodeJS.ErrnoException) => void): AsyncFileWriter {
