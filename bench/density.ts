@@ -16,7 +16,9 @@
  * - CPU per meeting-minute in the steady state (from 5 s after the last start to 2 s before the
  *   first end; earshot = node + its ffmpeg), and the start-up CPU (until the first frame was
  *   recorded; ffmpeg: until its first output packet, measured on a probe copy);
- * - RSS per meeting (node: peak VmRSS; PSS in the steady state, shared pages divided);
+ * - RSS per meeting (node: peak VmRSS, and the largest VmRSS sampled as anonymous + file-backed; PSS
+ *   in the steady state, shared pages divided), beside the floor under it: node with one worker
+ *   isolate that loaded libopus (bench/node-floor.ts), started as bin/earshot starts node;
  * - deadline misses and dropouts (all meetings; and how many fell in the start ramp);
  * - capture -> send p99 of the partner (median and worst meeting);
  * - start to first frame recorded (median, worst) against ffmpeg's own start to first packet.
@@ -49,6 +51,8 @@ interface Run {
   samples: Array<[number, number, number]>;
   children: Map<number, number>;
   rssPeak: number;
+  /** The largest VmRSS sampled, with its anonymous and file-backed parts. */
+  rssTop?: { rss: number; anon: number; file: number };
   pss?: number;
   /** CPU s by thread (and 'ffmpeg') at the steady window's start and end. */
   threads: Array<Map<string, number>>;
@@ -106,6 +110,7 @@ function sampleAll(runs: Run[], t0: number, window: [number, number], scan: { la
     r.samples.push([t, own + kids, kids]);
     const m = rssMb(r.pid);
     if (m) r.rssPeak = Math.max(r.rssPeak, m.peak);
+    if (m && m.rss > (r.rssTop?.rss ?? 0)) r.rssTop = m;
     // At the steady window's start and end: the per-thread split; PSS once inside it.
     if (r.threads.length === 0 ? t >= window[0] : r.threads.length === 1 && t >= window[1] - SAMPLE_MS) {
       const th = threadCpuSec(r.pid);
@@ -167,6 +172,19 @@ function rampEvents(dir: string, spawnedAt: number, rampEndMs: number): number {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Starts bench/node-floor.js as bin/earshot's first line starts node (its env and flags), once it is ready. */
+async function startFloor(): Promise<ChildProcess> {
+  const [interp, ...rest] = readFileSync(EARSHOT, 'utf8').split('\n')[0]!.slice(2).trim().split(' ');
+  const script = join(__dirname, 'node-floor.js');
+  // As the kernel runs an interpreter line: what follows the interpreter is one argument, then the script.
+  const proc = spawn(interp!, rest.length ? [rest.join(' '), script] : [script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    proc.stdout!.once('data', () => resolve());
+    proc.once('exit', (code) => reject(new Error(`bench/node-floor exited ${code}`)));
+  });
+  return proc;
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -187,6 +205,7 @@ async function main(): Promise<void> {
   const rows: Array<Record<string, string | number>> = [];
   const details: string[] = [];
   const idle = await ffmpegFirstPacket(input);
+  const floor = await startFloor();
   const counts = values.counts!.split(',').map(Number);
   let clean = 0;
   for (let k = 0; k < counts.length || values.max; k++) {
@@ -198,10 +217,14 @@ async function main(): Promise<void> {
 
     // ---- earshot: N meetings ----
     const emu0 = cpuSec(emu.proc.pid!) ?? 0;
+    // The floor's memory when the meetings' PSS is taken (PSS depends on how many processes share the pages).
+    const floorMem = sleep(window[0] + 1500).then(() => ({ ...rssMb(floor.pid!), pss: pssMb(floor.pid!) }));
     const ours = await batch(n, stagger, (_i, dir) => [EARSHOT, ['run', '--input', `file:${input}`, '--duration', `${durationMs / 1000}s`, '--record', dir,
       '--log-sink', 'null', '--partner', 'deepgram', '--partner-url', emu.url, '--partner-key-env', 'BENCH_PARTNER_KEY', '--partner-codec', values.codec!, ...runArgs]],
       join(root, `n${n}`), window);
     const emuSec = (cpuSec(emu.proc.pid!) ?? 0) - emu0;
+    const fm = await floorMem;
+    const top = ours.map((r) => r.rssTop);
     const sums = ours.map((r) => summaryOf(r.dir));
     const ok = sums.filter((s): s is RunSummary => !!s);
     const misses = ok.reduce((a, s) => a + s.deadlineMisses, 0);
@@ -234,6 +257,8 @@ async function main(): Promise<void> {
       'ffmpeg paced 20 ms CPU s/min (ratio)': `${fmt(median(base20Steady), 3)} (${fmt(median(steady) / median(base20Steady), 2)})`,
       'start-up CPU s (earshot / ffmpeg)': `${fmt(median(startCpu), 3)} / ${fmt(median(baseStartCpu), 3)}`,
       'RSS MB peak / PSS (ffmpeg)': `${fmt(median(ours.map((r) => r.rssPeak)), 1)} / ${fmt(median(ours.map((r) => r.pss ?? NaN)), 1)} (${fmt(median(base.map((r) => r.rssPeak)), 1)})`,
+      'RSS MB at peak: anon + file': `${fmt(median(top.map((m) => m?.anon ?? NaN)), 1)} + ${fmt(median(top.map((m) => m?.file ?? NaN)), 1)}`,
+      'node floor RSS (anon + file) / PSS': `${fmt(fm.rss ?? NaN, 1)} (${fmt(fm.anon ?? NaN, 1)} + ${fmt(fm.file ?? NaN, 1)}) / ${fmt(fm.pss ?? NaN, 1)}`,
       'deadline misses (in ramp)': `${misses} (${inRamp})`,
       dropouts,
       'capture->send p99 ms (median / worst)': `${fmt(median(p99s), 1)} / ${fmt(max(p99s), 1)}`,
@@ -253,9 +278,14 @@ async function main(): Promise<void> {
     if (k >= counts.length - 1 && (!values.max || !cleanRun)) break;
   }
   await stopChild(emu);
+  floor.kill();
   console.log(`bench:density - ${cpus().length} CPUs; each meeting: ${durationMs / 1000} s of speech paced at real time, recorded + 1 deepgram emulator partner (${values.codec}); baseline: ffmpeg arealtime -> libopus 64k .ogg`);
   console.log(`ffmpeg's own start to first packet, idle machine: ${fmt(idle, 0)} ms`);
   console.log(table(rows));
+  console.log(
+    "RSS: file-backed pages (node's own text ~38 MB, libraries) are shared by every node process on the host and, through the page cache, by every container of one image; " +
+      "PSS divides them among the processes mapping them; anon is each meeting's own. node floor: node + one worker isolate with libopus loaded, nothing else (bench/node-floor.ts).",
+  );
   for (const d of details) console.log(d);
   if (values.max) console.log(`largest N with 0 deadline misses and 0 dropouts: ${clean}`);
 }

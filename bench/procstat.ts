@@ -53,12 +53,12 @@ export function childrenOf(parents: Set<number>): Map<number, number[]> {
   return out;
 }
 
-/** VmRSS and VmHWM (peak) in MB. */
-export function rssMb(pid: number): { rss: number; peak: number } | undefined {
+/** VmRSS, VmHWM (peak), and VmRSS's anonymous (the process's own) and file-backed (node's text, libraries: shared) parts, in MB. */
+export function rssMb(pid: number): { rss: number; peak: number; anon: number; file: number } | undefined {
   try {
     const s = readFileSync(`/proc/${pid}/status`, 'utf8');
     const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(s)?.[1] ?? NaN);
-    return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 };
+    return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024, anon: kb('RssAnon') / 1024, file: kb('RssFile') / 1024 };
   } catch {
     return undefined;
   }
