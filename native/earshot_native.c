@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #ifndef P_PIDFD
 #define P_PIDFD 3 /* linux/wait.h; older glibc headers lack it */
 #endif
@@ -348,6 +349,80 @@ static napi_value run_delay_ns(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/* The run delay from an open schedstat fd (see runDelayNs), -1 when unknown. */
+static double read_run_delay(int fd) {
+  if (fd < 0) return -1;
+  char buf[96];
+  ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+  if (n <= 0) return -1;
+  buf[n] = 0;
+  char *p = strchr(buf, ' ');
+  return p ? strtod(p + 1, NULL) : -1;
+}
+
+static double mono_ns(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t); /* the clock of process.hrtime */
+  return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
+}
+
+/* sleepIn(fd, timeoutMs, exitFd, schedstatFd, times: Float64Array(4)) -> pollIn's mask.
+ * The audio worker's whole wake in one call: the clock and the thread's run
+ * delay just before poll(2) (times[0], times[1]) and just after (times[2],
+ * times[3]; -1 for a run delay when schedstatFd is -1 or unreadable). One
+ * crossing into C per wake instead of five (two clock reads, two schedstat
+ * reads, the poll), and no BigInt. */
+static napi_value sleep_in(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  int32_t fd, timeout, exit_fd, sched_fd;
+  napi_typedarray_type type;
+  size_t len;
+  void *data;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 5 ||
+      napi_get_value_int32(env, argv[0], &fd) != napi_ok || napi_get_value_int32(env, argv[1], &timeout) != napi_ok ||
+      napi_get_value_int32(env, argv[2], &exit_fd) != napi_ok || napi_get_value_int32(env, argv[3], &sched_fd) != napi_ok ||
+      napi_get_typedarray_info(env, argv[4], &type, &len, &data, NULL, NULL) != napi_ok || type != napi_float64_array || len < 4)
+    return type_error(env, "sleepIn(fd, timeoutMs, exitFd, schedstatFd, times): integers and a Float64Array(4)");
+  double *times = data;
+  times[1] = read_run_delay(sched_fd);
+  times[0] = mono_ns();
+  struct pollfd p[2] = {{.fd = fd, .events = POLLIN}, {.fd = exit_fd, .events = POLLIN}};
+  int r;
+  do r = poll(p, exit_fd >= 0 ? 2 : 1, timeout); while (r < 0 && errno == EINTR);
+  if (r < 0) return throw_errno(env, errno, "poll", NULL);
+  times[2] = mono_ns();
+  times[3] = read_run_delay(sched_fd);
+  int mask = 0;
+  if (r > 0 && (p[0].revents & (POLLIN | POLLHUP))) mask |= 1;
+  if (r > 0 && exit_fd >= 0 && (p[1].revents & (POLLIN | POLLHUP))) mask |= 2;
+  napi_value out;
+  CALL(env, napi_create_int32(env, mask, &out));
+  return out;
+}
+
+/* readIn(fd, buffer) -> bytes read into buffer from its start (0 at end of
+ * input, -1 when nothing is there on a non-blocking fd). fs.readSync without
+ * its argument checks and error-context object: the audio worker reads once
+ * per wake, after poll said readable. */
+static napi_value read_in(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  int32_t fd;
+  void *data;
+  size_t len;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2 ||
+      napi_get_value_int32(env, argv[0], &fd) != napi_ok || napi_get_buffer_info(env, argv[1], &data, &len) != napi_ok)
+    return type_error(env, "readIn(fd, buffer): an integer and a Buffer");
+  ssize_t n;
+  do n = read(fd, data, len); while (n < 0 && errno == EINTR);
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) n = -1;
+  else if (n < 0) return throw_errno(env, errno, "read", NULL);
+  napi_value out;
+  CALL(env, napi_create_int32(env, (int32_t)n, &out));
+  return out;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"gettid", NULL, gettid_js, NULL, NULL, NULL, napi_default, NULL},
@@ -366,6 +441,8 @@ static napi_value init(napi_env env, napi_value exports) {
       {"mkfifo", NULL, mkfifo_js, NULL, NULL, NULL, napi_default, NULL},
       {"setThreadName", NULL, set_thread_name, NULL, NULL, NULL, napi_default, NULL},
       {"runDelayNs", NULL, run_delay_ns, NULL, NULL, NULL, napi_default, NULL},
+      {"sleepIn", NULL, sleep_in, NULL, NULL, NULL, napi_default, NULL},
+      {"readIn", NULL, read_in, NULL, NULL, NULL, napi_default, NULL},
       {"getRlimit", NULL, get_rlimit, NULL, NULL, NULL, napi_default, NULL},
   };
   CALL(env, napi_define_properties(env, exports, sizeof props / sizeof props[0], props));

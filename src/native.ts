@@ -32,6 +32,13 @@ export interface NativeHelper {
   setThreadName(name: string): void;
   /** Run-queue delay (ns runnable but not running) from a /proc/<tid>/schedstat opened as fd; -1 if unknown. */
   runDelayNs(schedstatFd: number): number;
+  /**
+   * poll(2) as pollIn, with the clock (ns, process.hrtime's) and the run delay read from
+   * schedstatFd (-1: none) written to times just before [0, 1] and just after [2, 3].
+   */
+  sleepIn(fd: number, timeoutMs: number, exitFd: number, schedstatFd: number, times: Float64Array): number;
+  /** read(2) into buffer: bytes read, 0 at end of input, -1 when a non-blocking fd had nothing. */
+  readIn(fd: number, buffer: Buffer): number;
   /** which: 0 RLIMIT_NICE, 1 RLIMIT_RTPRIO; -1 is unlimited. */
   getRlimit(which: 0 | 1): [number, number];
 }

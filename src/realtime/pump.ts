@@ -3,7 +3,7 @@
  * loop's clock conceal what is still missing. Reading *before* concealing
  * matters: audio that is late but present is late, not lost.
  */
-import { closeSync, constants, openSync, readSync } from 'node:fs';
+import { closeSync, constants, openSync } from 'node:fs';
 import { native } from '../native';
 import type { AudioLoop } from './audio-loop';
 
@@ -14,6 +14,7 @@ export class InputPump {
   readonly fd: number;
   private readonly buf = Buffer.alloc(64 * 1024);
   private readonly pollIn = native().pollIn;
+  private readonly readIn = native().readIn;
 
   /** `path` is the ingest FIFO, or '-' for our stdin (a pipe, socket or file), used as it is. */
   constructor(path: string) {
@@ -36,8 +37,9 @@ export class InputPump {
   pump(loop: AudioLoop, nowNs: number): boolean {
     let n: number;
     do {
-      n = readSync(this.fd, this.buf, 0, this.buf.length, null);
+      n = this.readIn(this.fd, this.buf); // fs.readSync's checks and error context cost more than the read
       if (n === 0) return false; // only stdin can reach EOF
+      if (n < 0) return true; // a non-blocking stdin with nothing after all
       loop.input(this.buf, n, nowNs);
     } while (n === this.buf.length && this.pollIn(this.fd, 0));
     return true;

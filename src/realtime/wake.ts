@@ -13,7 +13,8 @@
  *
  * `PollWakeMeter` is for the worker sleeping in poll(2); `TimerWakeMeter` for
  * the legacy event-loop driver, where a late timer is the whole story (the
- * serial-console stall blocks the event loop). Neither allocates.
+ * serial-console stall blocks the event loop). Neither allocates. The poll,
+ * the clock and both schedstat reads are one native call per wake (sleepIn).
  */
 import { closeSync, openSync } from 'node:fs';
 import { native } from '../native';
@@ -23,48 +24,47 @@ const AT_ONCE_NS = 200e3;
 
 export class PollWakeMeter {
   private readonly fd: number;
-  private readonly runDelayNs = native().runDelayNs;
-  private sleptAt = 0;
-  private runDelayAtSleep = 0;
-  private timeoutDue = 0;
+  private readonly sleepIn = native().sleepIn;
+  /** From sleepIn: clock and run delay before poll(2) [0, 1] and after [2, 3]. */
+  private readonly times = new Float64Array(4);
   private lastWake = 0;
+  /** Of the last wake: when poll(2) returned (ns, process.hrtime's clock), and our lateness (ns). */
+  wokeNs = 0;
+  lateNs = 0;
 
   /** Opens the calling thread's schedstat: construct it on the thread it measures. */
   constructor() {
     let fd = -1;
     try {
-      // A kernel without schedstats, or a native helper built before runDelayNs: timer and busy-span lateness still count.
-      if (typeof this.runDelayNs === 'function') fd = openSync('/proc/thread-self/schedstat', 'r');
+      fd = openSync('/proc/thread-self/schedstat', 'r'); // a kernel without schedstats: timer and busy-span lateness still count
     } catch {
       fd = -1;
     }
     this.fd = fd;
   }
 
-  /** Just before poll(2), with its timeout. */
-  sleep(nowNs: number, timeoutMs: number): void {
-    this.sleptAt = nowNs;
-    this.runDelayAtSleep = this.runDelay();
-    this.timeoutDue = nowNs + timeoutMs * 1e6;
-  }
-
-  /** Just after poll(2) returned (`timedOut`: nothing was ready); returns our lateness in ns. */
-  woke(nowNs: number, timedOut: boolean): number {
-    const queued = Math.max(0, this.runDelay() - this.runDelayAtSleep);
+  /**
+   * Sleeps in poll(2) until `inputFd` (bit 0) or `exitFd` (bit 1, -1 for none) is readable or
+   * `timeoutMs` passed (0); then `wokeNs` and `lateNs` tell of this wake.
+   */
+  wait(inputFd: number, timeoutMs: number, exitFd: number): number {
+    const t = this.times;
+    const ready = this.sleepIn(inputFd, timeoutMs, exitFd, this.fd, t);
+    const sleptAt = t[0]!;
+    const nowNs = t[2]!;
+    const queued = t[1]! >= 0 && t[3]! >= 0 ? Math.max(0, t[3]! - t[1]!) : 0;
     let late: number;
-    if (timedOut) late = Math.max(queued, nowNs - this.timeoutDue);
-    else if (nowNs - this.sleptAt - queued < AT_ONCE_NS && this.lastWake) late = queued + (this.sleptAt - this.lastWake);
+    if (ready === 0) late = Math.max(queued, nowNs - (sleptAt + timeoutMs * 1e6));
+    else if (nowNs - sleptAt - queued < AT_ONCE_NS && this.lastWake) late = queued + (sleptAt - this.lastWake);
     else late = queued;
     this.lastWake = nowNs;
-    return Math.max(0, late);
+    this.wokeNs = nowNs;
+    this.lateNs = Math.max(0, late);
+    return ready;
   }
 
   close(): void {
     if (this.fd >= 0) closeSync(this.fd);
-  }
-
-  private runDelay(): number {
-    return this.fd >= 0 ? Math.max(0, this.runDelayNs(this.fd)) : 0;
   }
 }
 

@@ -50,11 +50,9 @@ function main(): void {
       continue;
     }
     ingest.follow();
-    const timeout = Math.ceil(wait);
-    meter.sleep(now(), timeout);
-    const ready = pollIn(input.fd, timeout, ingest.fd);
-    loop.wake(meter.woke(now(), ready === 0));
-    if (ready & 1 && !input.pump(loop, now())) break; // stdin closed: end of the meeting
+    const ready = meter.wait(input.fd, Math.ceil(wait), ingest.fd);
+    loop.wake(meter.lateNs);
+    if (ready & 1 && !input.pump(loop, meter.wokeNs)) break; // stdin closed: end of the meeting
     if (ready & 2 && ingest.cleanEnd()) {
       // ffmpeg exited cleanly: all it wrote is in the pipe. Drain it, and the meeting is over.
       if (pollIn(input.fd, 0)) input.pump(loop, now());
