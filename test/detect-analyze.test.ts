@@ -199,9 +199,9 @@ test('8 kHz speech driven into clipping (peaks two samples wide) is clipping', (
   assert.ok(found(ev, 'clipping', first / 8000, 0.01), JSON.stringify(ev));
 });
 
-/** `x` (at `rate`) through libopus at `kbps` and back (ffmpeg), at 48 kHz: what a recording or an archive holds. */
-function opusRoundTrip(x: Float32Array, kbps: number, rate = 48000): Float32Array {
-  const ogg = execFileSync('ffmpeg', ['-v', 'error', '-f', 'f32le', '-ar', String(rate), '-ac', '1', '-i', 'pipe:0', '-ar', '48000', '-c:a', 'libopus', '-b:a', `${kbps}k`, '-f', 'ogg', 'pipe:1'],
+/** `x` through libopus at `kbps` and back (ffmpeg), at 48 kHz: what a recording or an archive holds. */
+function opusRoundTrip(x: Float32Array, kbps: number): Float32Array {
+  const ogg = execFileSync('ffmpeg', ['-v', 'error', '-f', 'f32le', '-ar', '48000', '-ac', '1', '-i', 'pipe:0', '-c:a', 'libopus', '-b:a', `${kbps}k`, '-f', 'ogg', 'pipe:1'],
     { input: Buffer.from(x.buffer, x.byteOffset, x.byteLength), maxBuffer: 1 << 26 });
   const out = execFileSync('ffmpeg', ['-v', 'error', '-i', 'pipe:0', '-f', 'f32le', '-acodec', 'pcm_f32le', 'pipe:1'], { input: ogg, maxBuffer: 1 << 26 });
   return new Float32Array(out.buffer.slice(out.byteOffset, out.byteOffset + out.byteLength));
@@ -291,30 +291,6 @@ test('after an Opus round trip (24 kb/s), a replayed 20 ms frame is a repeat, no
   const ev = analyzeLossy(opusRoundTrip(replayFrames(voice), 24));
   assert.ok(found(ev, 'repeat', 0.3, 0.01), JSON.stringify(ev));
   assert.not.ok(ev.some((e) => e.kind === 'dropout' && Math.abs(e.startSec - 0.31) < 0.03), JSON.stringify(ev));
-});
-
-test('after an Opus round trip (24 kb/s), clicks in 8 kHz telephone speech are found as clicks where they were, though a 48 kHz model predicts them (it found none of these); the clean copy gives none', () => {
-  // Two-sample clicks at +12 dB re the local RMS every 200 ms wherever the speech is active,
-  // injected at 8 kHz (as a dial-in participant's audio carries them), then coded at 48 kHz.
-  const src = decode(speech8k());
-  const x = src.slice();
-  const at: number[] = [];
-  const rms = (i: number) => { let s = 0; for (let k = i - 80; k < i + 80; k++) s += x[k] * x[k]; return Math.sqrt(s / 160); };
-  for (let t = 0.3; t < x.length / 8000 - 0.3; t += 0.2) {
-    const i = Math.round(t * 8000);
-    const r = rms(i);
-    if (r < 0.01) continue;
-    x[i] += 4 * r;
-    x[i + 1] += 2 * r;
-    at.push(i / 8000);
-  }
-  const ev = analyzeLossy(opusRoundTrip(x, 24, 8000));
-  const hits = at.filter((t) => found(ev, 'click', t, 0.005));
-  // Most stay missed (in onsets, against a rival peak, or smeared under the burst test's z 26):
-  // 2 of these 12 are found; the 48 kHz test alone found none of them.
-  assert.ok(at.length >= 10 && hits.length >= 2, `${hits.length} of ${at.length} found: ${JSON.stringify(ev)}`);
-  const clean = analyzeLossy(opusRoundTrip(src, 24, 8000));
-  assert.not.ok(clean.some((e) => e.kind === 'click' || e.kind === 'discontinuity'), JSON.stringify(clean));
 });
 
 test.run();

@@ -9,9 +9,8 @@ import { ClipTracker, CLIP_LEVEL, LOSSY_MIN_CLIP_MS } from './clipping';
 import { DipTracker } from './dips';
 import { DropoutTracker, SILENCE_LEVEL } from './dropouts';
 import type { RawEvent } from './events';
-import { ImpulseDetector, LOSSY_BURST } from './impulses';
+import { ImpulseDetector } from './impulses';
 import { LevelHistory, levelDb } from './level';
-import { NarrowBandImpulses } from './narrowband';
 import { RepeatTracker } from './repeats';
 import { ReplayTracker } from './replays';
 
@@ -48,8 +47,6 @@ const EDGE_MARGIN_MS = 3;
  * copies 94 -> 38 (37 had been at repeats, 25 at clipping), found 549 -> 545 of 731; 3 ms: 45 and 546.
  */
 const LOSSY_EXPLAINED_MS = 10;
-/** Coded input: a narrow-band click or splice this close to a full-rate one is the same event. */
-const SAME_IMPULSE_MS = 5;
 
 export class ChannelAnalyzer {
   private readonly keep: number;
@@ -67,9 +64,6 @@ export class ChannelAnalyzer {
   private readonly impulses: ImpulseDetector;
   private readonly found: RawEvent[] = [];
   private readonly impulseFound: RawEvent[] = [];
-  private readonly narrow: NarrowBandImpulses | undefined;
-  private readonly narrowFound: RawEvent[] = [];
-  private narrowReferenced = 0;
   private readonly history: LevelHistory;
   private referenced = 0;
   private impulseReferenced = 0;
@@ -94,8 +88,7 @@ export class ChannelAnalyzer {
     this.replays = opts.lossy ? new ReplayTracker(sampleRate, sens) : undefined;
     this.clips = new ClipTracker(sampleRate, clip, opts.lossy ? LOSSY_MIN_CLIP_MS : 0);
     this.repeats = new RepeatTracker(sampleRate, sens);
-    this.impulses = new ImpulseDetector(sampleRate, sens, opts.lossy ? LOSSY_BURST : undefined);
-    this.narrow = opts.lossy ? new NarrowBandImpulses(sampleRate, sens) : undefined;
+    this.impulses = new ImpulseDetector(sampleRate, sens, !!opts.lossy);
     this.history = new LevelHistory(sampleRate);
     this.keep = Math.max(RepeatTracker.lookback(sampleRate), ReplayTracker.lookback(sampleRate), this.impulses.lookback()) + 64;
     const cap = this.keep + CHUNK;
@@ -119,7 +112,6 @@ export class ChannelAnalyzer {
       this.clips.scan(this.x, this.base, from, to, this.found);
       this.repeats.scan(this.x, this.base, from, to, this.found);
       this.impulses.advance(this.x, this.ef, this.base, to, this.impulseFound);
-      this.narrow?.push(chunk, this.narrowFound);
       this.reference();
     }
   }
@@ -138,10 +130,6 @@ export class ChannelAnalyzer {
       const e = this.impulseFound[this.impulseReferenced];
       e.ref = this.history.rmsBefore(e.start) ?? e.level;
     }
-    for (; this.narrowReferenced < this.narrowFound.length; this.narrowReferenced++) {
-      const e = this.narrowFound[this.narrowReferenced];
-      e.ref = this.history.rmsBefore(e.start) ?? e.level;
-    }
   }
 
   finish(): DetectEvent[] {
@@ -150,7 +138,6 @@ export class ChannelAnalyzer {
       const total = this.base + this.len;
       // Clicks and splices are not looked for in the last ~20 ms (their test needs the audio after them).
       this.impulses.advance(this.x, this.ef, this.base, total, this.impulseFound, true);
-      this.narrow?.push(new Float32Array(0), this.narrowFound, true);
       this.dropouts.finish(this.x, this.base, total, this.found);
       this.dips?.finish(this.dipFound);
       this.replays?.finish(this.dipFound);
@@ -184,12 +171,8 @@ export class ChannelAnalyzer {
       .filter((e) => e.kind !== 'repeat' || !clipped.some((c) => c.start - margin <= e.start && c.end + margin >= e.end))
       .sort((p, q) => p.start - q.start);
     const kept: RawEvent[] = [...big];
-    // The narrow-band test's findings (coded input) where the full-rate test found nothing.
-    const same = Math.round((SAME_IMPULSE_MS * fs) / 1000);
-    const impulses = [...this.impulseFound, ...this.narrowFound.filter((n) => !this.impulseFound.some((e) => Math.abs(e.start - n.start) <= same))]
-      .sort((p, q) => p.start - q.start);
     let j = 0;
-    for (const e of impulses) {
+    for (const e of this.impulseFound) {
       while (j < big.length && big[j].end + margin < e.start) j++;
       let covered = false;
       for (let k = j; k < big.length && big[k].start - margin <= e.end; k++) {

@@ -94,25 +94,17 @@ const WIDE_STEP_MIN = 2;
 const WIDE_SPLICE_Z = 4;
 const WIDE_OVERLAP_MAX = 4;
 /**
- * Lossy-coded input only: a candidate the click and splice tests reject is still a click or
- * splice the codec smeared when its two-sided peak reaches `z` robust sigmas, `rival` times any
- * other in the window, with the sound either side unchanged (isolation within `isolation`).
- * It is reported as a splice when the peak stands `spliceRatio` times over the same-sample
- * overlap of the one-sided residuals, or its step ratio reaches `spliceStep`; else as a click.
+ * Lossy-coded input only: a candidate whose two-sided peak reaches BURST_Z robust sigmas,
+ * BURST_RIVAL times any other in the window, with the sound either side unchanged (isolation
+ * within BURST_ISOLATION), is a click or splice the codec smeared. Set on the bench's Opus
+ * copies (tuning part, --quick): 31 of 160 audible clicks and 59 of 352 splices at 0.9 false
+ * events/min on the clean copies; nothing looser stays near 1/min.
  */
-export interface BurstRule {
-  z: number;
-  rival: number;
-  isolation: number;
-  spliceRatio: number;
-  spliceStep: number;
-}
-/**
- * Coded audio at its own rate. Set on the bench's Opus copies (tuning part, --quick): 31 of
- * 160 audible clicks and 59 of 352 splices at 0.9 false events/min on the clean copies;
- * nothing looser stays near 1/min.
- */
-export const LOSSY_BURST: BurstRule = { z: 30, rival: 1.5, isolation: 1.5, spliceRatio: 1.7, spliceStep: Infinity };
+const BURST_Z = 30;
+const BURST_RIVAL = 1.5;
+const BURST_ISOLATION = 1.5;
+/** Two-sided peak over same-sample overlap at or above this: the burst is reported as a splice. */
+const BURST_SPLICE_RATIO = 1.7;
 /** Grid positions: within this many samples of a multiple of the screening hop (10 ms). */
 const GRID_SLACK = 1;
 
@@ -162,8 +154,8 @@ export class ImpulseDetector {
   private readonly ra = new Float64Array(MAX_CLICK_SAMPLES);
   private readonly c2: Float64Array;
 
-  /** Lossy-coded input: candidates the click/splice tests reject may still be bursts (see BurstRule). */
-  private readonly burst: BurstRule | undefined;
+  /** Lossy-coded input: candidates the click/splice tests reject may still be bursts (see BURST_Z). */
+  private readonly lossy: boolean;
   // What the last test computed, for the burst rule.
   private lastZ = 0;
   private lastRival = Infinity;
@@ -171,10 +163,9 @@ export class ImpulseDetector {
   private lastOverlap = 0;
   private lastAt = 0;
   private lastJump = 0;
-  private lastStep = 0;
 
-  constructor(sampleRate: number, sensitivity: number, burst?: BurstRule) {
-    this.burst = burst;
+  constructor(sampleRate: number, sensitivity: number, lossy = false) {
+    this.lossy = lossy;
     this.screen = new Screener(sampleRate);
     this.maxCluster = 2 * this.screen.order + Math.round((MAX_CLUSTER_MS * sampleRate) / 1000);
     this.fit = Math.max(4 * testOrder(sampleRate), Math.round((FIT_MS * sampleRate) / 1000));
@@ -217,15 +208,14 @@ export class ImpulseDetector {
     this.lastRival = Infinity;
     this.lastZ = 0;
     this.test(x, ef, base, total, out, a, b, peak);
-    const rule = this.burst;
-    if (!rule || out.length > before) return;
+    if (!this.lossy || out.length > before) return;
     // A codec smears a click or a splice over a millisecond or more: no pulse fits and no step
     // stands, but the burst still towers over the background, alone, with the sound either
     // side unchanged. Which of the two it was cannot be told well after coding; a burst as
     // strong in one one-sided residual as in the two-sided one was most likely a click.
     const z = this.lastZ * this.sens;
-    if (z >= rule.z && this.lastZ >= rule.rival * this.lastRival && this.lastIso <= rule.isolation) {
-      const kind = this.lastZ >= rule.spliceRatio * this.lastOverlap || this.lastStep >= rule.spliceStep ? 'discontinuity' : 'click';
+    if (z >= BURST_Z && this.lastZ >= BURST_RIVAL * this.lastRival && this.lastIso <= BURST_ISOLATION) {
+      const kind = this.lastZ >= BURST_SPLICE_RATIO * this.lastOverlap ? 'discontinuity' : 'click';
       out.push({ kind, start: this.lastAt, end: kind === 'click' ? this.lastAt + 1 : this.lastAt, level: this.lastJump });
     }
   }
@@ -236,7 +226,7 @@ export class ImpulseDetector {
     if (b + this.lookahead() > total) return;
     // Cheap two-sided check with the screening model before the full test.
     const pre = this.screen.preScore(ef, base, a, b);
-    if (pre < PRE_Z / this.sens && !debugSink.features && !this.burst) return;
+    if (pre < PRE_Z / this.sens && !debugSink.features && !this.lossy) return;
     const W = this.win;
     const F = this.fit;
     if (a - P - F - W - 2 * P < base || a - W - 3 * P < 0) return;
@@ -329,8 +319,7 @@ export class ImpulseDetector {
     this.lastOverlap = overlap;
     this.lastAt = overlapAt;
     this.lastJump = (zEps * sMaxRaw) / sq;
-    this.lastStep = stepRatio;
-    if (!couldClick && !couldSplice && !debug && !(this.burst && zEps * sens >= this.burst.z)) return;
+    if (!couldClick && !couldSplice && !debug && !(this.lossy && zEps * sens >= BURST_Z)) return;
     // Rival: the same statistic elsewhere in the window. Heavy-tailed natural residuals (a
     // snare's noise, a fricative) throw up peaks as high as a weak click's, but never alone.
     this.residuals(x, base, lo, lo, hi, 1, false);
