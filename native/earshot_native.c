@@ -247,6 +247,19 @@ static napi_value get_rlimit(napi_env env, napi_callback_info info) {
   return arr;
 }
 
+/* poll(2) on fd (bit 0) and exit_fd (bit 1; -1 for none), readable or hung
+ * up, for up to timeout ms: the mask, or -1 with errno set. */
+static int poll_mask(int fd, int timeout, int exit_fd) {
+  struct pollfd p[2] = {{.fd = fd, .events = POLLIN}, {.fd = exit_fd, .events = POLLIN}};
+  int r;
+  do r = poll(p, exit_fd >= 0 ? 2 : 1, timeout); while (r < 0 && errno == EINTR);
+  if (r < 0) return -1;
+  int mask = 0;
+  if (r > 0 && (p[0].revents & (POLLIN | POLLHUP))) mask |= 1;
+  if (r > 0 && exit_fd >= 0 && (p[1].revents & (POLLIN | POLLHUP))) mask |= 2;
+  return mask;
+}
+
 /* pollIn(fd, timeoutMs) -> true when fd is readable (or hung up). The audio
  * worker sleeps here, in the kernel, until input arrives: the tightest wake-up
  * a thread can get, with no event loop in between. */
@@ -254,13 +267,8 @@ static napi_value poll_in(napi_env env, napi_callback_info info) {
   int32_t fd, timeout, exit_fd = -1;
   if (arg_int32(env, info, 0, &fd) || arg_int32(env, info, 1, &timeout) || opt_int32(env, info, 2, &exit_fd))
     return type_error(env, "pollIn(fd, timeoutMs, exitFd?): integers");
-  struct pollfd p[2] = {{.fd = fd, .events = POLLIN}, {.fd = exit_fd, .events = POLLIN}};
-  int r;
-  do r = poll(p, exit_fd >= 0 ? 2 : 1, timeout); while (r < 0 && errno == EINTR);
-  if (r < 0) return throw_errno(env, errno, "poll", NULL);
-  int mask = 0;
-  if (r > 0 && (p[0].revents & (POLLIN | POLLHUP))) mask |= 1;
-  if (r > 0 && exit_fd >= 0 && (p[1].revents & (POLLIN | POLLHUP))) mask |= 2;
+  int mask = poll_mask(fd, timeout, exit_fd);
+  if (mask < 0) return throw_errno(env, errno, "poll", NULL);
   return js_int(env, mask);
 }
 
@@ -328,28 +336,10 @@ static napi_value mkfifo_js(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* runDelayNs(fd) -> nanoseconds a thread has spent runnable but not running
- * (the 2nd field of its /proc/<tid>/schedstat, opened by the caller as fd):
- * its run-queue delay, i.e. how long the scheduler kept it off a CPU while it
- * had work. The audio worker reads its own on every wake: pread on a file
- * opened once, no allocation, ~1 us. -1 when the kernel does not keep it. */
-static napi_value run_delay_ns(napi_env env, napi_callback_info info) {
-  int32_t fd;
-  if (arg_int32(env, info, 0, &fd)) return type_error(env, "runDelayNs(fd): fd must be an integer");
-  char buf[96];
-  ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
-  double v = -1;
-  if (n > 0) {
-    buf[n] = 0;
-    char *p = strchr(buf, ' ');
-    if (p) v = strtod(p + 1, NULL);
-  }
-  napi_value out;
-  CALL(env, napi_create_double(env, v, &out));
-  return out;
-}
-
-/* The run delay from an open schedstat fd (see runDelayNs), -1 when unknown. */
+/* The run delay from an open /proc/<tid>/schedstat fd: nanoseconds the thread
+ * has spent runnable but not running (its 2nd field), i.e. how long the
+ * scheduler kept it off a CPU while it had work. pread on a file opened once,
+ * no allocation, ~1 us. -1 when unknown (fd -1, or a kernel without it). */
 static double read_run_delay(int fd) {
   if (fd < 0) return -1;
   char buf[96];
@@ -387,15 +377,10 @@ static napi_value sleep_in(napi_env env, napi_callback_info info) {
   double *times = data;
   times[1] = read_run_delay(sched_fd);
   times[0] = mono_ns();
-  struct pollfd p[2] = {{.fd = fd, .events = POLLIN}, {.fd = exit_fd, .events = POLLIN}};
-  int r;
-  do r = poll(p, exit_fd >= 0 ? 2 : 1, timeout); while (r < 0 && errno == EINTR);
-  if (r < 0) return throw_errno(env, errno, "poll", NULL);
+  int mask = poll_mask(fd, timeout, exit_fd);
+  if (mask < 0) return throw_errno(env, errno, "poll", NULL);
   times[2] = mono_ns();
   times[3] = read_run_delay(sched_fd);
-  int mask = 0;
-  if (r > 0 && (p[0].revents & (POLLIN | POLLHUP))) mask |= 1;
-  if (r > 0 && exit_fd >= 0 && (p[1].revents & (POLLIN | POLLHUP))) mask |= 2;
   napi_value out;
   CALL(env, napi_create_int32(env, mask, &out));
   return out;
@@ -440,7 +425,6 @@ static napi_value init(napi_env env, napi_value exports) {
       {"closeFd", NULL, close_fd, NULL, NULL, NULL, napi_default, NULL},
       {"mkfifo", NULL, mkfifo_js, NULL, NULL, NULL, napi_default, NULL},
       {"setThreadName", NULL, set_thread_name, NULL, NULL, NULL, napi_default, NULL},
-      {"runDelayNs", NULL, run_delay_ns, NULL, NULL, NULL, napi_default, NULL},
       {"sleepIn", NULL, sleep_in, NULL, NULL, NULL, napi_default, NULL},
       {"readIn", NULL, read_in, NULL, NULL, NULL, napi_default, NULL},
       {"getRlimit", NULL, get_rlimit, NULL, NULL, NULL, napi_default, NULL},

@@ -30,11 +30,10 @@ export interface NativeHelper {
   mkfifo(path: string): void;
   /** Names the calling thread in /proc (comm; at most 15 bytes are kept). */
   setThreadName(name: string): void;
-  /** Run-queue delay (ns runnable but not running) from a /proc/<tid>/schedstat opened as fd; -1 if unknown. */
-  runDelayNs(schedstatFd: number): number;
   /**
-   * poll(2) as pollIn, with the clock (ns, process.hrtime's) and the run delay read from
-   * schedstatFd (-1: none) written to times just before [0, 1] and just after [2, 3].
+   * poll(2) as pollIn, with the clock (ns, process.hrtime's) and the run-queue delay (ns runnable
+   * but not running, from a /proc/<tid>/schedstat opened as schedstatFd; -1: none or unknown)
+   * written to times just before [0, 1] and just after [2, 3].
    */
   sleepIn(fd: number, timeoutMs: number, exitFd: number, schedstatFd: number, times: Float64Array): number;
   /** read(2) into buffer: bytes read, 0 at end of input, -1 when a non-blocking fd had nothing. */
