@@ -6,8 +6,10 @@
  * participant) or absent (not joined yet, muted, left: silence, no event), each present one is
  * encoded to its own Opus stream, and all of them are mixed into the meeting's frame, encoded
  * and published. Our own lateness (the wake that produced a frame) marks deadline misses.
- * Nothing here waits, does I/O, or allocates per frame what it can reuse (the Opus binding
- * returns a fresh Buffer per packet); a participant joining allocates its encoder and buffers.
+ * Nothing here waits, does I/O, or allocates per frame what it can reuse: packets are encoded
+ * straight into the ring's slot (with the @discordjs/opus fallback, that binding's Buffer per
+ * packet is the one allocation left, see opus.ts); a participant joining allocates its encoder
+ * and buffers.
  */
 import { createStreamEncoder, type StreamEncoder } from '../opus';
 import { Concealer, type ConcealMode } from '../realtime/conceal';
