@@ -293,4 +293,13 @@ test('after an Opus round trip (24 kb/s), a replayed 20 ms frame is a repeat, no
   assert.not.ok(ev.some((e) => e.kind === 'dropout' && Math.abs(e.startSec - 0.31) < 0.03), JSON.stringify(ev));
 });
 
+test('after an Opus round trip (32 kb/s), a 20 ms frame replayed inside a voiced vowel, where the voice also repeats itself at about that lag, is a repeat; the clean copy gives none', () => {
+  // The copy at 1.05 s: a lag either side the vowel matches itself too (no "not earlier, not
+  // later" dip), but far less closely than the copy matches its original.
+  const ev = analyzeLossy(opusRoundTrip(replayFrames(voice), 32));
+  assert.ok(found(ev, 'repeat', 1.05, 0.01), JSON.stringify(ev));
+  const clean = analyzeLossy(opusRoundTrip(voice, 32));
+  assert.not.ok(clean.some((e) => e.kind === 'repeat'), JSON.stringify(clean));
+});
+
 test.run();
