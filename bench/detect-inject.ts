@@ -19,6 +19,8 @@ export interface TruthEvent {
   size?: number;
   /** Clicks and splices: matched-filter SNR against the clean source's own model (see detect-oracle). */
   oracleZ?: number;
+  /** Splices: where the cut starts in the clean source (the injected signal's `start` is where it lands). */
+  srcAt?: number;
   /** Clicks: the pulse's peak in dB re the RMS of the 20 ms before it (the audible-set rule). */
   levelDb?: number;
   /**
@@ -62,7 +64,11 @@ export interface Injected {
   truth: TruthEvent[];
 }
 
-export function inject(src: Float32Array, fs: number, seed: number): Injected {
+/**
+ * `withoutClicks`: the same copy with every click's pulse left out (same draws, same places,
+ * same truth): the counterfactual that isolates what a codec makes of each click.
+ */
+export function inject(src: Float32Array, fs: number, seed: number, withoutClicks = false): Injected {
   const rand = mulberry32(seed);
   const ms = (v: number) => Math.round((v * fs) / 1000);
   const out = new Float32Array(src.length + ms(40) * Math.ceil(src.length / ms(MIN_GAP_MS)));
@@ -104,8 +110,9 @@ export function inject(src: Float32Array, fs: number, seed: number): Injected {
         for (let k = 0; k < w; k++) {
           const shape = k === Math.floor(w / 2) ? 1 : 0.5 + 0.5 * rand();
           const before = out[start + k];
-          out[start + k] = clamp(before + sign * amp * shape);
-          pulse.push(out[start + k] - before);
+          const v = clamp(before + sign * amp * shape);
+          if (!withoutClicks) out[start + k] = v;
+          pulse.push(v - before);
         }
         const oracleZ = clickOracleZ(src, fs, i - w, pulse);
         const before = rms(src, i - w - ms(20), i - w);
@@ -136,7 +143,7 @@ export function inject(src: Float32Array, fs: number, seed: number): Injected {
         const d = Math.max(1, ms(1 + rand() * 19));
         const oracleZ = spliceOracleZ(src, fs, i, d);
         i += d;
-        truth.push({ kind: 'discontinuity', variant: kind, start: o, end: o, size: (d * 1000) / fs, oracleZ, audible: oracleZ >= AUDIBLE_SPLICE_Z });
+        truth.push({ kind: 'discontinuity', variant: kind, start: o, end: o, srcAt: i - d, size: (d * 1000) / fs, oracleZ, audible: oracleZ >= AUDIBLE_SPLICE_Z });
         break;
       }
       case 'repeat-insert':

@@ -3,7 +3,17 @@
  * truth event of the same kind whose start is within the kind's tolerance; each truth event
  * and each detection is used at most once (closest pairs first).
  */
-import type { DetectKind } from '../src/detect/analyze';
+import { ChannelAnalyzer, type DetectEvent, type DetectKind } from '../src/detect/analyze';
+
+/** Block size the benchmarks feed the analyzer with (the CLI's reader uses its own). */
+export const BLOCK = 4096;
+
+/** The analyzer as the benchmarks run it: one channel, pushed in BLOCK-sized pieces. */
+export function analyze(x: Float32Array, fs: number, block = BLOCK, lossy = false): DetectEvent[] {
+  const a = new ChannelAnalyzer(fs, 0, { lossy });
+  for (let i = 0; i < x.length; i += block) a.push(x.subarray(i, Math.min(x.length, i + block)));
+  return a.finish();
+}
 
 export const KINDS: DetectKind[] = ['click', 'dropout', 'discontinuity', 'repeat', 'clipping'];
 

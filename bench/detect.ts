@@ -16,30 +16,22 @@
  * Flags: --quick (a subset, for a dev loop), --no-adeclick, --verbose (list misses and false
  * events, and tally which of the impulse tests each missed click or splice failed).
  */
-import { ChannelAnalyzer, type DetectEvent, type DetectKind } from '../src/detect/analyze';
+import type { DetectEvent, DetectKind } from '../src/detect/analyze';
 import { debugSink } from '../src/detect/impulses';
 import { adeclick } from './detect-adeclick';
 import { loadCorpus, speedSignal48k, type Source } from './detect-corpus';
 import { AUDIBLE_CLICK_DB, AUDIBLE_SPLICE_Z, inject, SEED, seedFor, type TruthEvent } from './detect-inject';
 import { OPUS_KBPS, opusRoundTrip } from './detect-opus';
-import { add, emptyTally, KINDS, match, prf, type Interval, type Tally } from './detect-score';
+import { add, analyze, BLOCK, emptyTally, KINDS, match, prf, type Interval, type Tally } from './detect-score';
 
 const args = new Set(process.argv.slice(2));
 const QUICK = args.has('--quick');
 const VERBOSE = args.has('--verbose');
-/** Block size the benchmark feeds the analyzer with (the CLI's reader uses its own). */
-const BLOCK = 4096;
 
 const TARGET_F1_ALL = 0.95;
 const TARGET_F1_KIND = 0.9;
 const TARGET_FP_PER_MIN = 1;
 const TARGET_SPEED = 300;
-
-function analyze(x: Float32Array, fs: number, block = BLOCK, lossy = false): DetectEvent[] {
-  const a = new ChannelAnalyzer(fs, 0, { lossy });
-  for (let i = 0; i < x.length; i += block) a.push(x.subarray(i, Math.min(x.length, i + block)));
-  return a.finish();
-}
 
 /**
  * Clipping that is really in a recording: runs of 2+ samples within 0.1 % of full scale (the
