@@ -1,8 +1,9 @@
 /**
  * The reliable partner stream, shared by every provider. Frames become
  * chunks (chunker), kept in a bounded replay buffer until a final result
- * covers them (replay); one connection at a time (link) carries them, and
- * its state is one union (state). On an unexpected end the provider's
+ * covers them (replay); one connection at a time (link) carries them, sent
+ * without blocking (sender), and its state is one union (state); results
+ * come back as transcript lines (intake). On an unexpected end the provider's
  * policy decides: reconnect with jittered backoff and replay from the last
  * confirmed point, or stop for the meeting with one clear line. Partner
  * timestamps are mapped back to the meeting timeline; what never reached
@@ -10,7 +11,6 @@
  * write() copies at most one chunk and returns; sending waits on
  * `ws.bufferedAmount` and, for real-time-only providers, on the clock.
  */
-import { createHistogram } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { type Frame } from '../../realtime/frame';
 import type { PartnerProblem, PartnerStatus } from '../status';
@@ -21,7 +21,8 @@ import { Losses } from './losses';
 import { Reports } from './reports';
 import { DEFAULT_TUNING, backoffMs, hintFor, verdictFor, type Tuning } from './policy';
 import { ReplayBuffer } from './replay';
-import { TranscriptTimeline, toSegment } from './results';
+import { ResultIntake } from './intake';
+import { Sender } from './sender';
 import { outcomeOf } from './outcome';
 import { isFinal, linkOf, type ConnState } from './state';
 import type { PartnerSink, StreamDeps } from './sink';
@@ -40,32 +41,22 @@ export class PartnerStream implements PartnerSink {
   private readonly buf: ReplayBuffer;
   private readonly losses: Losses;
   private readonly reports: Reports;
+  private readonly sender: Sender;
+  private readonly results: ResultIntake;
   private s: ConnState;
-  private nextSendId = 0;
-  private pumpTimer?: NodeJS.Timeout;
   private readonly ticker: NodeJS.Timeout;
   private backoffStep = 0;
   private failures = 0;
   private attempts = 0;
   private opened = 0;
   private lastWhy = '';
-  /** One transcript timeline per result channel (one unless the adapter has resultChannels). */
-  private readonly timelines: TranscriptTimeline[];
-  /** Each result channel's last final end (s of its connection), for what may be confirmed. */
-  private readonly finalEnds: number[];
-  private sessionId: string | null = null;
-  private readonly sessionIds: string[] = [];
   private lastFrameEnd = 0;
-  private samplesSent = 0;
-  private bytesSent = 0;
   private reconnects = 0;
   private lastResultAt = 0;
   /** Set by close(): the meeting has ended; settle() resolves it. */
   private ending?: { resolve: () => void; timer: NodeJS.Timeout };
   private settled = false;
   private overflowCause: 'slow' | 'outage' = 'outage';
-  /** Capture -> send of first sends, in µs. */
-  private readonly sendLatency = createHistogram();
 
   constructor(private readonly d: StreamDeps) {
     this.name = d.spec.name;
@@ -74,10 +65,14 @@ export class PartnerStream implements PartnerSink {
     this.tune = { ...DEFAULT_TUNING, ...d.tuning };
     this.rate = this.a.codec.sampleRate;
     this.batchMs = this.a.chunkMs;
-    this.timelines = Array.from({ length: this.a.resultChannels ?? 1 }, () => new TranscriptTimeline());
-    this.finalEnds = this.timelines.map(() => 0);
     const cap = Math.max(1, Math.round((this.rate * d.spec.bufferMs) / 1000));
     this.buf = new ReplayBuffer(this.rate, cap);
+    this.results = new ResultIntake(d, this.buf);
+    this.sender = new Sender({
+      adapter: this.a, tune: this.tune, buf: this.buf, log: this.log, onSend: d.onSend, resume: () => this.pump(),
+      // The buffer dropped unsent audio under an open connection: the partner was too slow for it.
+      onSkipped: (from, to) => this.losses.positions(from, to, this.overflowReason()),
+    });
     this.losses = new Losses(this.name, this.buf, d.onEvent);
     this.reports = new Reports(this.name, this.log, d.redact, d.onEvent, () => this.lastFrameEnd);
     this.chunker = new Chunker({ codec: this.a.codec, sourceChannels: d.sourceChannels, chunkMs: this.a.chunkMs, minChunkMs: this.a.minChunkMs }, (c) => {
@@ -88,22 +83,10 @@ export class PartnerStream implements PartnerSink {
     });
     // The no-results watch counts in seconds (default 120 s): a wake a second is plenty.
     this.ticker = setInterval(() => {
-      if (this.s.status === 'open' && this.samplesSent > 0) this.reports.silentFor(performance.now() - this.lastResultAt, d.spec.noResultsMs);
+      if (this.s.status === 'open' && this.sender.samplesSent > 0) this.reports.silentFor(performance.now() - this.lastResultAt, d.spec.noResultsMs);
     }, 1000);
     this.ticker.unref();
     this.s = { status: 'connecting', link: this.newLink() };
-  }
-
-  /** The connection time confirmed by a final ending at `end`: with channels apart, the earliest channel's last final. */
-  private confirmedEnd(end: number, channel: number | undefined): number {
-    if (this.finalEnds.length === 1) return end;
-    const c = channel ?? 0;
-    if (c < this.finalEnds.length) this.finalEnds[c] = Math.max(this.finalEnds[c]!, end);
-    return Math.min(...this.finalEnds);
-  }
-
-  private timelineOf(channel: number | undefined): TranscriptTimeline {
-    return this.timelines[channel ?? 0] ?? this.timelines[0]!;
   }
 
   // ---- frames in, chunks out ---------------------------------------------
@@ -119,52 +102,21 @@ export class PartnerStream implements PartnerSink {
   private pump(): void {
     const link = linkOf(this.s);
     if (this.s.status !== 'open' || !link || !link.isOpen || !link.ready) return;
-    if (this.nextSendId < this.buf.firstId()) this.nextSendId = this.buf.firstId();
-    while (this.nextSendId < this.buf.nextId) {
-      if (link.bufferedAmount > this.tune.highWaterBytes) return this.schedulePump(20);
-      const c = this.buf.byId(this.nextSendId)!;
-      if (this.a.realtimeOnly) {
-        // Never ahead of real time on this connection (one chunk of slack).
-        const allowed = ((performance.now() - link.openedAt) / 1000) * this.rate + (this.rate * this.a.chunkMs) / 1000;
-        if (link.clock.sent + c.samples > allowed) return this.schedulePump(((link.clock.sent + c.samples - allowed) / this.rate) * 1000 + 1);
-      }
-      const { bytes, skipped } = link.send(c);
-      // The buffer dropped unsent audio under an open connection: the partner was too slow for it.
-      if (skipped) this.losses.positions(skipped.from, skipped.to, this.overflowReason());
-      const latencyMs = (Number(process.hrtime.bigint()) - c.captureNs) / 1e6;
-      if (!c.sent) this.sendLatency.record(Math.max(1, Math.round(latencyMs * 1000)));
-      c.sent = true;
-      this.nextSendId++;
-      this.samplesSent += c.samples;
-      this.bytesSent += bytes;
-      this.d.onSend?.(latencyMs, bytes);
-      if (this.log.isLevelEnabled('trace')) this.log.trace({ pos: c.pos, t: c.t, bytes, latencyMs, buffered: link.bufferedAmount }, 'chunk sent');
-    }
-    if (this.ending) {
-      this.to({ status: 'closing', link });
-      link.finish();
-    }
-  }
-
-  private schedulePump(ms: number): void {
-    if (this.pumpTimer) return;
-    this.pumpTimer = setTimeout(() => {
-      this.pumpTimer = undefined;
-      this.pump();
-    }, Math.max(1, Math.ceil(ms)));
+    if (!this.sender.sendAll(link) || !this.ending) return;
+    this.to({ status: 'closing', link });
+    link.finish();
   }
 
   // ---- connections ---------------------------------------------------------
 
   private newLink(): Link {
     this.attempts++;
-    // Connection seconds start again at 0.
-    this.finalEnds.fill(0);
+    this.results.newConnection();
     return new Link(this.a, this.tune, this.d.redact, {
       onOpen: (link) => this.onOpen(link),
       onParsed: (link, m) => this.onParsed(link, m),
       onBad: (_link, err) => this.reports.badMessage(err),
-      onSessionId: (id) => this.addSession(id),
+      onSessionId: (id) => this.results.sessionNamed(id, false),
       onEnd: (link, e, why) => this.onEnd(link, e, why),
     });
   }
@@ -173,11 +125,9 @@ export class PartnerStream implements PartnerSink {
     if (linkOf(this.s) !== link) return;
     this.opened++;
     this.backoffStep = 0;
-    this.sessionId = null;
     this.lastResultAt = performance.now();
     // Replay from the last confirmed point; what the buffer could not keep is lost.
-    this.nextSendId = this.buf.replayFrom();
-    const from = this.buf.posOf(this.nextSendId);
+    const from = this.sender.replay();
     this.losses.positions(this.buf.confirmedPos, from, this.overflowReason());
     this.log.info({ url: link.shownUrl, replaySec: Math.round(((this.buf.producedPos - from) / this.rate) * 1000) / 1000 }, 'partner connected');
     this.to({ status: 'open', link });
@@ -188,30 +138,16 @@ export class PartnerStream implements PartnerSink {
     if (linkOf(this.s) !== link) return;
     switch (m.kind) {
       case 'session':
-        this.sessionId = m.id;
-        this.addSession(m.id);
+        this.results.sessionNamed(m.id, true);
         break;
       case 'ready':
         this.pump();
         break;
-      case 'result': {
+      case 'result':
         this.lastResultAt = performance.now();
         this.reports.resultArrived();
-        const seg = toSegment(m.result, { link, buf: this.buf, name: this.name, provider: this.a.provider, sessionId: this.sessionId });
-        if (!seg) break;
-        if (m.result.final) {
-          this.d.onFinal?.(seg.start, seg.end, this.sessionId);
-          link.confirmed = true;
-          this.failures = 0;
-          this.buf.confirm(Math.min(link.clock.posOf(this.confirmedEnd(m.result.end, m.result.channel)), link.clock.lastEnd));
-        }
-        if (this.timelineOf(m.result.channel).accept(seg, this.d.spec.interim)) {
-          const out = this.d.transcriptOf?.(seg) ?? seg;
-          this.d.transcripts?.write(out);
-          this.d.onTranscript?.(out);
-        }
+        if (this.results.take(link, m.result)) this.failures = 0;
         break;
-      }
       case 'done':
         if (!link.finishSent) break;
         // The partner has processed everything this connection carried.
@@ -227,14 +163,9 @@ export class PartnerStream implements PartnerSink {
     }
   }
 
-  private addSession(id: string): void {
-    if (!this.sessionIds.includes(id)) this.sessionIds.push(id);
-  }
-
   private onEnd(link: Link, e: Ending, why: string): void {
     if (linkOf(this.s) !== link) return;
-    if (this.pumpTimer) clearTimeout(this.pumpTimer);
-    this.pumpTimer = undefined;
+    this.sender.cancel();
     this.lastWhy = why;
     if (link.stalled) this.reports.stalled(link.stalled);
     const v = verdictFor(e, this.a.classify?.bind(this.a));
@@ -267,7 +198,7 @@ export class PartnerStream implements PartnerSink {
     const lostFrom = this.buf.timeOf(this.buf.confirmedPos);
     this.losses.markReported(this.buf.producedPos);
     this.buf.clear();
-    this.nextSendId = this.buf.nextId;
+    this.sender.dropAll();
     this.to({ status: 'failed', problem, reason, lostFrom }, reason);
     this.reports.down(problem, reason, false);
     if (this.ending) this.settle();
@@ -285,7 +216,7 @@ export class PartnerStream implements PartnerSink {
   close(): Promise<void> {
     if (this.ending || this.settled) return Promise.resolve();
     // A real-time-only partner takes a replay's backlog no faster than real time: give it that long too.
-    const drainMs = this.a.realtimeOnly ? ((this.buf.producedPos - this.buf.posOf(Math.max(this.nextSendId, this.buf.firstId()))) / this.rate) * 1000 : 0;
+    const drainMs = this.a.realtimeOnly ? (this.sender.backlogSamples() / this.rate) * 1000 : 0;
     return new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
         this.log.warn({ unsentSec: (this.buf.producedPos - this.buf.confirmedPos) / this.rate }, 'partner close timed out');
@@ -308,7 +239,7 @@ export class PartnerStream implements PartnerSink {
     if (this.settled) return;
     this.settled = true;
     clearInterval(this.ticker);
-    if (this.pumpTimer) clearTimeout(this.pumpTimer);
+    this.sender.cancel();
     const s = this.s;
     if (s.status === 'backoff') clearTimeout(s.timer);
     const link = linkOf(s);
@@ -353,7 +284,7 @@ export class PartnerStream implements PartnerSink {
       noResults: this.reports.noResults,
       settled: this.settled,
       neverConnected: this.opened === 0 && this.lastFrameEnd > 0 ? this.neverConnected() : undefined,
-      sentAudio: this.samplesSent > 0,
+      sentAudio: this.sender.samplesSent > 0,
     });
     const link = linkOf(s);
     return {
@@ -362,23 +293,16 @@ export class PartnerStream implements PartnerSink {
       codec: { ...this.a.codec },
       state: s.status,
       connected: !!link?.isOpen,
-      backlogSec: (this.buf.producedPos - this.buf.posOf(Math.max(this.nextSendId, this.buf.firstId()))) / this.rate,
-      audioSecSent: this.samplesSent / this.rate,
-      bytesSent: this.bytesSent,
+      backlogSec: this.sender.backlogSamples() / this.rate,
+      audioSecSent: this.sender.samplesSent / this.rate,
+      bytesSent: this.sender.bytes,
       reconnects: this.reconnects,
-      sessionIds: [...this.sessionIds],
+      sessionIds: this.results.sessionIds(),
       gapsMs: Math.round(this.losses.gapsMs),
       badMessages: this.reports.badMessages,
-      sendLatencyMs: this.sendLatencyMs(),
+      sendLatencyMs: this.sender.latencyMs(),
       outcome,
     };
-  }
-
-  private sendLatencyMs(): PartnerStatus['sendLatencyMs'] {
-    const h = this.sendLatency;
-    if (h.count === 0) return null;
-    const ms = (us: number) => Math.round(us) / 1000;
-    return { p50: ms(h.percentile(50)), p99: ms(h.percentile(99)), max: ms(h.max) };
   }
 
   /** Replay-buffer occupancy in seconds (sent-unconfirmed plus unsent). */
