@@ -302,4 +302,21 @@ test('after an Opus round trip (32 kb/s), a 20 ms frame replayed inside a voiced
   assert.not.ok(clean.some((e) => e.kind === 'repeat'), JSON.stringify(clean));
 });
 
+test('after an Opus round trip (24 kb/s), 20 ms holes the codec fills only 20-26 dB under 8 kHz speech are dropouts; the clean copy gives none', () => {
+  // Holes every 200 ms wherever the speech is active either side; those at 0.5 s and 2.9 s come
+  // back as a shallow, wandering fill in one ongoing sound (dips.ts's shallow tracker).
+  const src = decode48k(speech8k());
+  const x = src.slice();
+  const hole = 960;
+  const rms = (i: number) => { let s = 0; for (let k = i; k < i + 480; k++) s += x[k] * x[k]; return s / 480; };
+  for (let t = 0.3; t < x.length / 48000 - 0.3; t += 0.2) {
+    const at = Math.round(t * 48000);
+    if (rms(at - 480) >= 1e-4 && rms(at + hole) >= 1e-4) x.fill(0, at, at + hole);
+  }
+  const ev = analyzeLossy(opusRoundTrip(x, 24));
+  for (const t of [0.5, 2.9]) assert.ok(found(ev, 'dropout', t, 0.01), `${t}: ${JSON.stringify(ev.filter((e) => Math.abs(e.startSec - t) < 0.1))}`);
+  const clean = analyzeLossy(opusRoundTrip(src, 24));
+  assert.not.ok(clean.some((e) => e.kind === 'dropout'), JSON.stringify(clean));
+});
+
 test.run();

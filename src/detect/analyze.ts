@@ -56,6 +56,9 @@ export class ChannelAnalyzer {
   private len = 0;
   private readonly dropouts: DropoutTracker;
   private readonly dips: DipTracker | undefined;
+  private readonly shallowDips: DipTracker | undefined;
+  private readonly shallowFound: RawEvent[] = [];
+  private shallowReferenced = 0;
   private readonly replays: ReplayTracker | undefined;
   private readonly dipFound: RawEvent[] = [];
   private dipReferenced = 0;
@@ -85,6 +88,7 @@ export class ChannelAnalyzer {
     const clip = bits > 0 && bits <= 16 ? Math.min(CLIP_LEVEL, 1 - 2.01 * lsb) : CLIP_LEVEL;
     this.dropouts = new DropoutTracker(sampleRate, silence, sens);
     this.dips = opts.lossy ? new DipTracker(sampleRate, sens) : undefined;
+    this.shallowDips = opts.lossy ? new DipTracker(sampleRate, sens, true) : undefined;
     this.replays = opts.lossy ? new ReplayTracker(sampleRate, sens) : undefined;
     this.clips = new ClipTracker(sampleRate, clip, opts.lossy ? LOSSY_MIN_CLIP_MS : 0);
     this.repeats = new RepeatTracker(sampleRate, sens);
@@ -108,6 +112,7 @@ export class ChannelAnalyzer {
       this.history.push(this.x, this.base, from, to);
       this.dropouts.scan(this.x, this.base, from, to, this.found);
       this.dips?.scan(this.x, this.base, from, to, this.dipFound);
+      this.shallowDips?.scan(this.x, this.base, from, to, this.shallowFound);
       this.replays?.scan(this.x, this.base, from, to, this.dipFound);
       this.clips.scan(this.x, this.base, from, to, this.found);
       this.repeats.scan(this.x, this.base, from, to, this.found);
@@ -126,6 +131,10 @@ export class ChannelAnalyzer {
       const e = this.dipFound[this.dipReferenced];
       e.ref = this.history.rmsBefore(e.start) ?? e.level;
     }
+    for (; this.shallowReferenced < this.shallowFound.length; this.shallowReferenced++) {
+      const e = this.shallowFound[this.shallowReferenced];
+      e.ref = this.history.rmsBefore(e.start) ?? e.level;
+    }
     for (; this.impulseReferenced < this.impulseFound.length; this.impulseReferenced++) {
       const e = this.impulseFound[this.impulseReferenced];
       e.ref = this.history.rmsBefore(e.start) ?? e.level;
@@ -140,6 +149,7 @@ export class ChannelAnalyzer {
       this.impulses.advance(this.x, this.ef, this.base, total, this.impulseFound, true);
       this.dropouts.finish(this.x, this.base, total, this.found);
       this.dips?.finish(this.dipFound);
+      this.shallowDips?.finish(this.shallowFound);
       this.replays?.finish(this.dipFound);
       this.clips.finish(total, this.found);
       this.repeats.finish(this.x, this.base, this.found);
@@ -155,6 +165,9 @@ export class ChannelAnalyzer {
     // A hole of exact silence or an exact copy is the exact trackers' (exact edges): the lossy
     // tests' finding of the same event is dropped, and they report only the others.
     const exact = this.found.filter((e) => e.kind === 'dropout' || e.kind === 'repeat');
+    // A shallow hole (dips.ts's second tracker) that a deep one covers is the same hole.
+    const deep = this.dipFound.filter((e) => e.kind === 'dropout');
+    for (const d of this.shallowFound) if (!deep.some((e) => e.start <= d.end + margin && e.end + margin >= d.start)) this.dipFound.push(d);
     // In coded audio a replayed frame's joins and the end of a clipped burst dip in level as the
     // codec smears them: a hole found by level within LOSSY_EXPLAINED_MS of one is that event's.
     // (Not near an exact copy: in decoded audio those are runs of digital silence, the holes' own.)
