@@ -128,7 +128,9 @@ export class ParticipantInput {
     const written = Atomics.load(this.control, In.WrittenUpTo);
     const runFrom = Atomics.load(this.control, In.RunFrom);
     if (end <= written && (start >= runFrom || runFrom === first)) return 1; // before the first sample: zeros, never written
-    if (written > start && runFrom > start) return -1;
+    // A run that starts inside the frame leaves it missing for good only if it is not the first
+    // (before the first sample lie zeros, never written: the rest of the frame is still due).
+    if (written > start && runFrom > start && runFrom !== first) return -1;
     return 0;
   }
 
