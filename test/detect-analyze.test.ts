@@ -219,6 +219,16 @@ function replayFrames(src: Float32Array): Float32Array {
   return x;
 }
 
+/** Zeroes `hole` samples every 200 ms (48 kHz) wherever the audio is active either side; returns `x`. */
+function punchHoles(x: Float32Array, hole: number): Float32Array {
+  const rms = (i: number) => { let s = 0; for (let k = i; k < i + 480; k++) s += x[k] * x[k]; return s / 480; };
+  for (let t = 0.3; t < x.length / 48000 - 0.3; t += 0.2) {
+    const at = Math.round(t * 48000);
+    if (rms(at - 480) >= 1e-4 && rms(at + hole) >= 1e-4) x.fill(0, at, at + hole);
+  }
+  return x;
+}
+
 function analyzeLossy(x: Float32Array): DetectEvent[] {
   const a = new ChannelAnalyzer(48000, 0, { lossy: true });
   a.push(x);
@@ -253,13 +263,7 @@ test('the block size does not change the result', () => {
 test('after an Opus round trip (24 kb/s), a 12 ms hole in 8 kHz speech is a dropout where it starts, though the codec-filled hole falls twice', () => {
   // Holes every 200 ms wherever the speech is active either side (the codec's state depends on
   // them all); the one at 2.5 s is filled by the codec 20-30 dB down and then falls again.
-  const x = decode48k(speech8k());
-  const hole = 576;
-  const rms = (i: number) => { let s = 0; for (let k = i; k < i + 480; k++) s += x[k] * x[k]; return s / 480; };
-  for (let t = 0.3; t < x.length / 48000 - 0.3; t += 0.2) {
-    const at = Math.round(t * 48000);
-    if (rms(at - 480) >= 1e-4 && rms(at + hole) >= 1e-4) x.fill(0, at, at + hole);
-  }
+  const x = punchHoles(decode48k(speech8k()), 576);
   const ev = analyzeLossy(opusRoundTrip(x, 24));
   assert.ok(found(ev, 'dropout', 2.5, 0.01), JSON.stringify(ev.filter((e) => Math.abs(e.startSec - 2.5) < 0.1)));
 });
@@ -306,13 +310,7 @@ test('after an Opus round trip (24 kb/s), 20 ms holes the codec fills only 20-26
   // Holes every 200 ms wherever the speech is active either side; those at 0.5 s and 2.9 s come
   // back as a shallow, wandering fill in one ongoing sound (dips.ts's shallow tracker).
   const src = decode48k(speech8k());
-  const x = src.slice();
-  const hole = 960;
-  const rms = (i: number) => { let s = 0; for (let k = i; k < i + 480; k++) s += x[k] * x[k]; return s / 480; };
-  for (let t = 0.3; t < x.length / 48000 - 0.3; t += 0.2) {
-    const at = Math.round(t * 48000);
-    if (rms(at - 480) >= 1e-4 && rms(at + hole) >= 1e-4) x.fill(0, at, at + hole);
-  }
+  const x = punchHoles(src.slice(), 960);
   const ev = analyzeLossy(opusRoundTrip(x, 24));
   for (const t of [0.5, 2.9]) assert.ok(found(ev, 'dropout', t, 0.01), `${t}: ${JSON.stringify(ev.filter((e) => Math.abs(e.startSec - t) < 0.1))}`);
   const clean = analyzeLossy(opusRoundTrip(src, 24));
