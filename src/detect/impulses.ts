@@ -23,7 +23,8 @@
 import type { RawEvent } from './events';
 import { levinson, testOrder } from './lpc';
 import { SCREEN_Z, Screener } from './screen';
-import { madSigma } from './stats';
+import { REF_MS } from './level';
+import { madSigma, rms } from './stats';
 
 /** Candidates whose screening two-sided residual peak is below this many hop sigmas are not tested further. */
 const PRE_Z = 5;
@@ -133,14 +134,12 @@ const BURST_ISOLATION = 1.5;
 /** Two-sided peak over same-sample overlap at or above this: the burst is reported as a splice. */
 const BURST_SPLICE_RATIO = 1.7;
 /**
- * Click: a pulse whose peak is more than this many dB under the RMS of the LEVEL_MS before it is
+ * Click: a pulse whose peak is more than this many dB under the RMS of the REF_MS before it is
  * masked by the audio (issue 16 counts clicks from 0 dB as audible; 3 dB of margin for the
  * estimate). No click found on the PCM tuning part lies under 0.2 dB, while 3 of its 19 false
  * clicks and 2 of the 7 on clean recordings lay under -3 dB: this took them out.
  */
 const CLICK_MIN_DB = -3;
-/** Click level reference: the RMS over this much audio before it (the level the score is given against, level.ts). */
-const LEVEL_MS = 20;
 /** Grid positions: within this many samples of a multiple of the screening hop (10 ms). */
 const GRID_SLACK = 1;
 
@@ -215,7 +214,7 @@ export class ImpulseDetector {
     this.fit = Math.max(4 * testOrder(sampleRate), Math.round((FIT_MS * sampleRate) / 1000));
     this.win = Math.max(4 * testOrder(sampleRate), Math.round((SCALE_MS * sampleRate) / 1000));
     this.sens = sensitivity;
-    this.levelSpan = Math.round((LEVEL_MS * sampleRate) / 1000);
+    this.levelSpan = Math.round((REF_MS * sampleRate) / 1000);
     this.testOrder = testOrder(sampleRate);
     const T = this.testOrder;
     this.tCoef = new Float64Array(T + 4); // zero taps past T for the four-at-a-time loops
@@ -416,7 +415,7 @@ export class ImpulseDetector {
         let peakPulse = 0;
         for (let i = 0; i <= ce - cs; i++) peakPulse = Math.max(peakPulse, Math.abs(this.sol[i]));
         // Audible: not far under the audio just before it.
-        const floor = rmsOf(x, cs - this.levelSpan - base, cs - base) * 10 ** (CLICK_MIN_DB / 20);
+        const floor = rms(x, cs - this.levelSpan - base, cs - base) * 10 ** (CLICK_MIN_DB / 20);
         if (peakPulse * sens >= floor) {
           out.push({ kind: 'click', start: cs, end: ce + 1, level: peakPulse });
           return;
@@ -576,13 +575,6 @@ function solve(M: Float64Array, y: Float64Array, m: number): void {
     for (let k = c + 1; k < m; k++) v -= M[c * m + k] * y[k];
     y[c] = v / (M[c * m + c] || 1e-30);
   }
-}
-
-/** RMS of x[from..to). */
-function rmsOf(x: Float32Array, from: number, to: number): number {
-  let s = 0;
-  for (let i = from; i < to; i++) s += x[i] * x[i];
-  return Math.sqrt(s / Math.max(1, to - from));
 }
 
 /** RMS of v[i..i+n). */
