@@ -100,7 +100,11 @@ test('when frames stop coming, the wall-clock flush still puts them on disk', as
   const rec = new Recorder({ dir: join(tmp, 'idle'), channels: 1, wav: true, flushIntervalMs: 100 });
   const gen = new SineFrames(1);
   for (let seq = 0; seq < 30; seq++) rec.write(gen.frame(seq)); // less than a page, less than a WAV chunk
-  const onDisk = () => readFileSync(rec.files.wav!).readUInt32LE(40) === 30 * FRAME_SAMPLES * 2;
+  // Until the first flush the file may not hold its 44-byte header yet: not on disk.
+  const onDisk = () => {
+    const wav = readFileSync(rec.files.wav!);
+    return wav.length >= 44 && wav.readUInt32LE(40) === 30 * FRAME_SAMPLES * 2;
+  };
   for (let waited = 0; !onDisk() && waited < 5000; waited += 50) await new Promise((r) => setTimeout(r, 50));
   assert.ok(onDisk(), 'WAV header covers all 30 frames while the file is still open');
   // One packet stays staged for the EOS page; the rest is decodable already.
