@@ -32,10 +32,14 @@ work=$(mktemp -d /tmp/earshot-base-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
 if ! have "$DEBIAN_IMAGE"; then
-  command -v debootstrap >/dev/null || {
-    echo "docker/base-images.sh: needs debootstrap (apt-get install debootstrap)" >&2
-    exit 1
-  }
+  # A bare Debian machine has no debootstrap: installed as docker/engine.sh installs docker.io.
+  if ! command -v debootstrap >/dev/null; then
+    [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null ||
+      { echo "docker/base-images.sh: needs debootstrap - install it (apt-get install debootstrap), or run as root to have it done" >&2; exit 1; }
+    echo "docker/base-images.sh: installing debootstrap" >&2
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap >/dev/null
+  fi
   echo "base images: debootstrap bookworm (minbase) from $MIRROR" >&2
   root=$work/rootfs
   debootstrap --variant=minbase bookworm "$root" "$MIRROR" >"$work/debootstrap.log" 2>&1 ||
