@@ -2,8 +2,10 @@
 # What `npm test` needs besides node_modules: the real programs and recordings the suite runs
 # against. Installs whatever is missing when it can (root and apt-get: a bare Debian machine),
 # otherwise prints one line naming the missing packages and exits 1. Quick when all is there.
+# `prereqs.sh bench:NAME` adds what that benchmark alone needs (the detector's held-out speech).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+who=${1:-npm test}
 
 # check (a shell test that passes when present) <TAB> Debian package
 checks=$(cat <<'LIST'
@@ -25,6 +27,9 @@ command -v promtool	prometheus
 command -v pkg-config && pkg-config --exists opus	pkg-config libopus-dev
 LIST
 )
+case $who in
+  bench:detect*) checks+=$'\n''test -d /usr/share/asterisk/sounds/fr_CA_f_June	asterisk-core-sounds-fr-wav' ;;
+esac
 
 missing() {
   local out=()
@@ -37,24 +42,24 @@ missing() {
 need=$(missing)
 if [ -n "$need" ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "npm test: installing $need" >&2
+    echo "$who: installing $need" >&2
     apt-get update -qq >/dev/null
     # shellcheck disable=SC2086 # one word per package
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $need >/dev/null
     need=$(missing)
   fi
   if [ -n "$need" ]; then
-    echo "npm test: missing $need - install them (Debian: sudo apt-get install --no-install-recommends $need), or run npm test as root to have it done" >&2
+    echo "$who: missing $need - install them (Debian: sudo apt-get install --no-install-recommends $need), or run $who as root to have it done" >&2
     exit 1
   fi
 fi
 
 # A fresh clone: the packages and the native helper (npm install runs node-gyp in native/).
 if [ ! -x node_modules/.bin/uvu ] || [ ! -f native/build/Release/earshot_native.node ]; then
-  echo "npm test: installing node modules" >&2
+  echo "$who: installing node modules" >&2
   npm install --no-audit --no-fund >&2
 elif [ ! -f native/build/Release/earshot_opus.node ]; then
   # libopus-dev came after the last native build: build the system-libopus encoder too.
-  echo "npm test: rebuilding native/ (libopus-dev is now installed)" >&2
+  echo "$who: rebuilding native/ (libopus-dev is now installed)" >&2
   npm run --silent install >&2
 fi
