@@ -8,7 +8,8 @@
  * summary within about a second, then the partners under a deadline, then the final summary.
  * Nothing here touches the process: no signal handlers, no environment, no exit. This file is the
  * wiring of one meeting and its handle; the steps are in sources.ts (where the audio comes from),
- * watch.ts (faults seen as they happen) and finalise.ts (the order of the end).
+ * watch.ts (faults seen as they happen), views.ts (what the meeting reports: the side services'
+ * context, the partner statuses, the summary) and finalise.ts (the order of the end).
  */
 import { EventEmitter } from 'node:events';
 import { rmdirSync } from 'node:fs';
@@ -24,15 +25,13 @@ import { readThread } from '../ops/proc';
 import { startOps, type Ops } from '../ops/services';
 import type { CaptureScriptOptions } from '../page';
 import type { PartnerContext, PartnerSink } from '../partners';
-import type { ParticipantPartnerStatus } from '../participants/partners';
 import type { PagePipeline } from '../participants/pipeline';
 import { frameTime } from '../realtime/frame';
 import { Stat } from '../realtime/stats';
 import { FrameTimesSink } from '../sinks/frame-times';
-import { meetingFiles, prepareRecordDir } from '../sinks/record-dir';
+import { prepareRecordDir } from '../sinks/record-dir';
 import { Recorder } from '../sinks/recorder';
 import type { FrameSink } from '../sinks/sink';
-import type { RunContext } from './context';
 import { MeetingEvents } from './events';
 import { FanOut } from './fanout';
 import { MeetingWatch } from './watch';
@@ -42,10 +41,10 @@ import type { MeetingOptions } from './options';
 import type { PartnerStateChange, TranscriptSegment } from './partner-types';
 import type { AudioPipeline } from './pipeline';
 import { resolveOptions, type ResolvedOptions } from './resolve';
-import { captureWatchdog, createPipeline, mixPartners } from './sources';
+import { captureWatchdog, createPipeline, isPage, mixPartners } from './sources';
 import { StartupClock } from './startup';
-import { LoopDelay } from '../util/loop-delay';
-import { buildSummary, partnerSummary, threadSummary, type AudioEnd, type RunSummary } from './summary';
+import { threadSummary, type AudioEnd, type RunSummary } from './summary';
+import { MeetingViews } from './views';
 
 /** The handle's events and their arguments. */
 export interface MeetingEventMap {
@@ -85,12 +84,6 @@ export class Meeting extends EventEmitter<MeetingEventMap> {
   private readonly o: ResolvedOptions;
   private readonly secrets = new Secrets();
   private readonly startup = new StartupClock();
-  /**
-   * Sampled by a libuv timer of this period: each wake costs ~35 µs of CPU here (0.35 % of a core
-   * at 10 ms, more than the rest of the main thread's work). A stall of D ms still reads as more
-   * than D - 100 ms.
-   */
-  private readonly loopDelay = new LoopDelay(100);
   private logging!: Logging;
   private log!: Logger;
   private events!: MeetingEvents;
@@ -103,6 +96,7 @@ export class Meeting extends EventEmitter<MeetingEventMap> {
   private extraSinks: FrameSink[] = [];
   private fatal?: EarshotError;
   private watch!: MeetingWatch;
+  private views!: MeetingViews;
   private stopping = false;
   private hurried = false;
   private finaliser?: Finaliser;
@@ -188,7 +182,7 @@ export class Meeting extends EventEmitter<MeetingEventMap> {
           this.log.error(err.message);
         },
         // Start-up (module loading, the worker, spawning ffmpeg) is not the meeting's event-loop delay.
-        onFirstFrame: () => this.loopDelay.enable(),
+        onFirstFrame: () => this.views.loopDelay.enable(),
         startup: this.startup,
       });
       this.health = new HealthMonitor(this.pipeline, (h) => this.emitSafe('health', h));
@@ -201,8 +195,22 @@ export class Meeting extends EventEmitter<MeetingEventMap> {
         partners: () => this.partners,
         now: () => this.now(),
       });
+      this.views = new MeetingViews({
+        o,
+        meeting: this,
+        pipeline: this.pipeline,
+        logging: this.logging,
+        events: this.events,
+        health: this.health,
+        watch: this.watch,
+        startup: this.startup,
+        partners: () => this.partners,
+        recorder: () => this.recorder,
+        fatal: () => this.fatal,
+        origin: () => this.origin(),
+      });
       // Side services first: a bad address is one line before any audio.
-      this.ops = await startOps({ metrics: o.metrics, heartbeatMs: o.heartbeatMs }, this.context(), moduleLogger(this.logging, 'ops'), (c, err) =>
+      this.ops = await startOps({ metrics: o.metrics, heartbeatMs: o.heartbeatMs }, this.views.context(), moduleLogger(this.logging, 'ops'), (c, err) =>
         this.watch.component(c, err.message),
       );
       this.metricsUrl = this.ops.metricsUrl;
@@ -274,7 +282,7 @@ export class Meeting extends EventEmitter<MeetingEventMap> {
 
   /** Finalising (finalise.ts): the recording and a summary first, the partners under their deadline after. */
   private async finalise(end: AudioEnd): Promise<RunSummary> {
-    this.loopDelay.disable();
+    this.views.loopDelay.disable();
     this.watch.stop();
     this.health.end(); // the audio has ended: not a stall
     const endedAt = Date.now();
@@ -288,67 +296,12 @@ export class Meeting extends EventEmitter<MeetingEventMap> {
       partnerCloseMs: this.o.partnerCloseMs,
       others: this.extraSinks,
       ops: this.ops,
-      summary: (complete) => this.summary(end, endedAt, complete),
+      summary: (complete) => this.views.summary(end, endedAt, complete),
       ingestGone: () => this.pipeline.ingestGone(),
       release: () => this.pipeline.close(),
     });
     if (this.hurried) this.finaliser.hurryUp();
     return this.finaliser.finalise();
-  }
-
-  private summary(end: AudioEnd, endedAt: number, complete: boolean): RunSummary {
-    const p = this.pipeline;
-    const rec = this.recorder?.stats();
-    const summary = buildSummary({
-      meetingId: this.id,
-      segment: this.segment,
-      outcome: end,
-      ...(this.fatal && { error: { code: this.fatal.code, message: this.fatal.message } }),
-      complete,
-      startedAt: this.startedAt.getTime(),
-      endedAt,
-      timelineOrigin: this.origin(),
-      input: this.o.input.shown,
-      stats: p.stats,
-      threads: p.threads,
-      refused: p.refused,
-      ingestRestarts: p.ingestRestarts,
-      eventLoopDelayMaxMs: this.loopDelay.maxMs,
-      startup: this.startup.times(),
-      partnersRequired: this.o.partnersRequired,
-      partners: this.partnerStatuses().map(partnerSummary),
-      log: this.logging.stats(),
-      recording: this.recordDir
-        ? {
-            dir: this.recordDir,
-            files: meetingFiles(this.recordDir, { wav: !!this.o.record?.wav, transcripts: this.o.partners.length > 0, logSink: this.o.log.sink }),
-            framesDropped: rec?.framesDropped ?? 0,
-            ...(this.watch.diskError && { error: this.watch.diskError }),
-          }
-        : null,
-    });
-    // A page input: each participant (presence, file, dropouts, upstream losses).
-    if (isPage(p)) summary.participants = p.participants();
-    return summary;
-  }
-
-  private context(): RunContext {
-    const p = this.pipeline;
-    return {
-      meetingId: this.id,
-      startedAt: this.startedAt.getTime(),
-      stats: p.stats,
-      ringSlots: p.ring.slots,
-      ringFill: () => p.ring.fill(),
-      threadRoles: () => p.roles,
-      partners: () => this.partnerStatuses(),
-      log: () => this.logging.stats(),
-      eventLoopDelay: this.loopDelay,
-      eventCounts: () => this.events.counts,
-      ready: () => p.ready(),
-      healthy: () => p.flowing(),
-      health: () => this.health.current(),
-    };
   }
 
   /** The partners write no file of their own: their transcripts come here, stamped, to transcripts.jsonl. */
@@ -368,12 +321,6 @@ export class Meeting extends EventEmitter<MeetingEventMap> {
         this.health.set(`partner ${c.partner}`, c.to === 'failed' ? (c.reason ?? 'failed') : undefined);
       },
     };
-  }
-
-  /** The mix's partners, then a page input's partners per speaker (each with the participants it carries). */
-  private partnerStatuses(): ParticipantPartnerStatus[] {
-    const p = this.pipeline;
-    return [...this.partners.map((s) => s.status()), ...(p && isPage(p) ? p.partnerStatuses() : [])];
   }
 
   /** Wall-clock ms of timeline second 0: known once the first frame is in, for paced input only. */
@@ -407,9 +354,4 @@ export class Meeting extends EventEmitter<MeetingEventMap> {
  */
 export function startMeeting(options: MeetingOptions): Promise<Meeting> {
   return Meeting.start(options);
-}
-
-/** A page input's pipeline (the participants'), told apart without loading its module. */
-function isPage(p: AudioPipeline | PagePipeline): p is PagePipeline {
-  return 'page' in p;
 }

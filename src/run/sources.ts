@@ -100,3 +100,8 @@ export function captureWatchdog(d: Pick<SourceDeps, 'o' | 'events' | 'onProblem'
   const sink = silenceSink(watchdog);
   return { ...sink, close: async () => (await sink.close(), watchdog.stop()) };
 }
+
+/** A page input's pipeline (the participants'), told apart without loading its module. */
+export function isPage(p: AudioPipeline | PagePipeline): p is PagePipeline {
+  return 'page' in p;
+}
