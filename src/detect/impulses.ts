@@ -19,12 +19,22 @@
  * stand well above any other two-sided peak in the window (heavy-tailed natural residuals
  * throw up lone peaks rarely, rival ones often). A splice
  * is told from a click by the shape of the evidence: it stops dead at one boundary.
+ *
+ * This file holds the thresholds and the decisions, cheapest rejections first (the pulse fit
+ * and the rival scan run only for candidates that could still pass). The machinery is in its
+ * own files, each allocation-free per candidate: the test's model and residuals
+ * (local-model.ts), the pulse fit (pulse.ts), the step-shape scans (steps.ts) and the
+ * lossy-coded burst rule (burst.ts).
  */
 import type { RawEvent } from './events';
-import { levinson, testOrder } from './lpc';
+import { testOrder } from './lpc';
 import { SCREEN_Z, Screener } from './screen';
 import { REF_MS } from './level';
-import { madSigma, rms } from './stats';
+import { rms } from './stats';
+import { LocalModel } from './local-model';
+import { MAX_CLICK_SAMPLES, PulseFitter } from './pulse';
+import { StepScan, scanStep, scanStepWide } from './steps';
+import { BURST_Z, BurstRule } from './burst';
 
 /** Candidates whose screening two-sided residual peak is below this many hop sigmas are not tested further. */
 const PRE_Z = 5;
@@ -95,15 +105,6 @@ const SPLICE_GRID_FACTOR = 0.7;
 /** A splice's peak must be this many times the largest two-sided residual elsewhere in the window. */
 const RIVAL_RATIO = 2;
 /**
- * The longest click the pulse test fits (the injected ones are 1-5 samples; a codec's smear adds
- * a few). A best fit that needs all of them is a longer disturbance (a drum attack, a speech
- * onset), not a click: on the tuning part that wall took the false clicks on clean recordings
- * at the old threshold from 12 to 3 and 2 of 372 clicks found.
- */
-const MAX_CLICK_SAMPLES = 8;
-/** Each sample the pulse hypothesis adds must buy this much residual energy (in sigma^2), so the fit does not just widen. */
-const PULSE_SAMPLE_COST = 4;
-/**
  * Wide step shape: the same ratio over STEP_WIDE samples a side. Weak splices (in-phase joins in
  * voiced speech) spread their evidence over the model's memory: under STEP_RATIO at any 3
  * samples, yet a clear step over 8. Such a step counts as a splice when its ratio reaches
@@ -117,22 +118,6 @@ const WIDE_STEP_RATIO = 3;
 const WIDE_STEP_MIN = 2;
 const WIDE_SPLICE_Z = 4;
 const WIDE_OVERLAP_MAX = 4;
-/**
- * Lossy-coded input only: a candidate whose two-sided peak reaches BURST_Z robust sigmas,
- * BURST_RIVAL times any other in the window, with the sound either side unchanged (isolation
- * within BURST_ISOLATION), is a click or splice the codec smeared. First set at 30 on the
- * bench's Opus copies (tuning part, --quick). On the full bench at 30 it found 4 % of the
- * audible clicks and 3 % of the splices, with its reports wrong about two times in three
- * (click precision 35 %), most of the wrong ones on drum transients: 11 of the 60 false events
- * on all clean coded material (1.16/min). At 70: clicks F1 0.071 -> 0.051, splices 0.045 ->
- * 0.030, click precision 59 %, false events 0.98/min (drums 17.1 -> 13.6/min, held-out
- * unchanged at 0.62); 45 gave 1.08/min.
- */
-const BURST_Z = 70;
-const BURST_RIVAL = 1.5;
-const BURST_ISOLATION = 1.5;
-/** Two-sided peak over same-sample overlap at or above this: the burst is reported as a splice. */
-const BURST_SPLICE_RATIO = 1.7;
 /**
  * Click: a pulse whose peak is more than this many dB under the RMS of the REF_MS before it is
  * masked by the audio (issue 16 counts clicks from 0 dB as audible; 3 dB of margin for the
@@ -171,72 +156,45 @@ export class ImpulseDetector {
   /** The test's model order: higher than screening's (more prediction gain, only paid per candidate). */
   readonly testOrder: number;
   private readonly screen: Screener;
-  private readonly tCoef: Float64Array;
-  private readonly tR: Float64Array;
-  private readonly tTmp: Float64Array;
+  private readonly model: LocalModel;
+  private readonly pulse: PulseFitter;
   private readonly maxCluster: number;
-  private readonly fit: number;
   private readonly win: number;
   private readonly sens: number;
   private readonly levelSpan: number;
-  // Test scratch (sized for the largest window).
-  private readonly seg: Float64Array;
-  private readonly hann: Float64Array;
-  private readonly lf: Float64Array;
-  private readonly lb: Float64Array;
-  private readonly scratch: Float32Array;
-  private readonly normal = new Float64Array(MAX_CLICK_SAMPLES * MAX_CLICK_SAMPLES);
-  private readonly rhs = new Float64Array(MAX_CLICK_SAMPLES);
-  private readonly sol = new Float64Array(MAX_CLICK_SAMPLES);
-  private readonly ra = new Float64Array(MAX_CLICK_SAMPLES);
+  /** Two-sided residual numerators around the cluster (indexed like the model's residuals). */
   private readonly c2: Float64Array;
-  // What the last pulse fit found (see pulseFit).
-  private explained = 0;
-  private pfFit = Infinity;
-  private pfStart = 0;
-  private pfEnd = 0;
-  private pfExplained = 0;
-
-  /** Lossy-coded input: candidates the click/splice tests reject may still be bursts (see BURST_Z). */
+  // Step-shape scans' results (reused: no allocation per candidate).
+  private readonly step = new StepScan();
+  private readonly wide = new StepScan();
+  /** Lossy-coded input: candidates the click/splice tests reject may still be bursts (see burst.ts). */
   private readonly lossy: boolean;
-  // What the last test computed, for the burst rule.
-  private lastZ = 0;
-  private lastRival = Infinity;
-  private lastIso = Infinity;
-  private lastOverlap = 0;
-  private lastAt = 0;
-  private lastJump = 0;
+  private readonly burst = new BurstRule();
 
   constructor(sampleRate: number, sensitivity: number, lossy = false) {
     this.lossy = lossy;
     this.screen = new Screener(sampleRate);
     this.maxCluster = 2 * this.screen.order + Math.round((MAX_CLUSTER_MS * sampleRate) / 1000);
-    this.fit = Math.max(4 * testOrder(sampleRate), Math.round((FIT_MS * sampleRate) / 1000));
+    const fit = Math.max(4 * testOrder(sampleRate), Math.round((FIT_MS * sampleRate) / 1000));
     this.win = Math.max(4 * testOrder(sampleRate), Math.round((SCALE_MS * sampleRate) / 1000));
     this.sens = sensitivity;
     this.levelSpan = Math.round((REF_MS * sampleRate) / 1000);
     this.testOrder = testOrder(sampleRate);
     const T = this.testOrder;
-    this.tCoef = new Float64Array(T + 4); // zero taps past T for the four-at-a-time loops
-    this.tR = new Float64Array(T + 1);
-    this.tTmp = new Float64Array(T + 1);
-    this.seg = new Float64Array(this.fit + T + 4);
-    this.hann = new Float64Array(this.fit).map((_, k) => 0.5 - 0.5 * Math.cos((2 * Math.PI * (k + 0.5)) / this.fit));
     const span = this.maxCluster + 2 * this.win + 6 * T + 8;
-    this.lf = new Float64Array(span);
-    this.lb = new Float64Array(span);
+    this.model = new LocalModel(T, fit, span);
+    this.pulse = new PulseFitter(this.model.coef, T);
     this.c2 = new Float64Array(span);
-    this.scratch = new Float32Array(span);
   }
 
   /** Samples this detector reads behind the newest one. */
   lookback(): number {
-    return 5 * this.screen.hop + this.maxCluster + this.screen.clusterGap + this.fit + this.win + 4 * this.testOrder;
+    return 5 * this.screen.hop + this.maxCluster + this.screen.clusterGap + this.model.fit + this.win + 4 * this.testOrder;
   }
 
   /** Samples past a cluster's end that its test reads. */
   private lookahead(): number {
-    return this.fit + this.win + 3 * this.testOrder + 4;
+    return this.model.fit + this.win + 3 * this.testOrder + 4;
   }
 
   /**
@@ -249,19 +207,9 @@ export class ImpulseDetector {
 
   private classify(x: Float32Array, ef: Float32Array, base: number, total: number, out: RawEvent[], a: number, b: number, peak: number): void {
     const before = out.length;
-    this.lastRival = Infinity;
-    this.lastZ = 0;
+    this.burst.reset();
     this.test(x, ef, base, total, out, a, b, peak);
-    if (!this.lossy || out.length > before) return;
-    // A codec smears a click or a splice over a millisecond or more: no pulse fits and no step
-    // stands, but the burst still towers over the background, alone, with the sound either
-    // side unchanged. Which of the two it was cannot be told well after coding; a burst as
-    // strong in one one-sided residual as in the two-sided one was most likely a click.
-    const z = this.lastZ * this.sens;
-    if (z >= BURST_Z && this.lastZ >= BURST_RIVAL * this.lastRival && this.lastIso <= BURST_ISOLATION) {
-      const kind = this.lastZ >= BURST_SPLICE_RATIO * this.lastOverlap ? 'discontinuity' : 'click';
-      out.push({ kind, start: this.lastAt, end: kind === 'click' ? this.lastAt + 1 : this.lastAt, level: this.lastJump });
-    }
+    if (this.lossy && out.length === before) this.burst.judge(this.sens, out);
   }
 
   private test(x: Float32Array, ef: Float32Array, base: number, total: number, out: RawEvent[], a: number, b: number, peak: number): void {
@@ -273,27 +221,28 @@ export class ImpulseDetector {
     const preOk = pre >= PRE_Z / this.sens || this.lossy;
     if (!preOk && !debugSink.features) return;
     const W = this.win;
-    const F = this.fit;
+    const F = this.model.fit;
     if (a - P - F - W - 2 * P < base || a - W - 3 * P < 0) return;
-    const coef = this.tCoef;
+    const model = this.model;
+    const coef = model.coef;
     // Model from the audio either side, leaving out the cluster and the model order around it.
-    this.fitAround(x, base, a - P, b + P + 1);
+    model.fitAround(x, base, a - P, b + P + 1);
     // Local residuals over [lo, hi): both one-sided residuals, one model.
     const lo = a - W - P;
     const hi = b + P + W + 1;
-    const lf = this.lf;
-    const lb = this.lb;
+    const lf = model.lf;
+    const lb = model.lb;
     // Full resolution around the cluster; the scale windows either side only need every
     // `stride`-th sample (their medians are as steady, at a fraction of the cost).
     const st = this.screen.stride;
-    this.residuals(x, base, lo, a - 2 - MAX_CLICK_SAMPLES - 4, b + MAX_CLICK_SAMPLES + P + 4, 1, true);
-    this.residuals(x, base, lo, a - 2 - W, a - 2, st, true);
-    this.residuals(x, base, lo, b + 3, b + 3 + W, st, true);
+    model.residuals(x, base, lo, a - 2 - MAX_CLICK_SAMPLES - 4, b + MAX_CLICK_SAMPLES + P + 4, 1, true);
+    model.residuals(x, base, lo, a - 2 - W, a - 2, st, true);
+    model.residuals(x, base, lo, b + 3, b + 3 + W, st, true);
     // Past scale for e_f (just before the cluster), future scale for e_b (just after it).
-    const sp = this.robust(lf, a - 2 - W - lo, a - 2 - lo, st);
-    const sn = this.robust(lb, b + 3 - lo, b + 3 + W - lo, st);
-    const isoF = this.robust(lf, b + 3 - lo, b + 3 + W - lo, st) / sp;
-    const isoB = this.robust(lb, a - 2 - W - lo, a - 2 - lo, st) / sn;
+    const sp = model.robust(lf, a - 2 - W - lo, a - 2 - lo, st);
+    const sn = model.robust(lb, b + 3 - lo, b + 3 + W - lo, st);
+    const isoF = model.robust(lf, b + 3 - lo, b + 3 + W - lo, st) / sp;
+    const isoB = model.robust(lb, a - 2 - W - lo, a - 2 - lo, st) / sn;
     const sens = this.sens;
     let norm = 0;
     for (let k = 0; k <= P; k++) norm += coef[k] * coef[k];
@@ -322,17 +271,10 @@ export class ImpulseDetector {
     const isoS = Math.max(1, isoF / SPLICE_ISOLATION, isoB / SPLICE_ISOLATION);
     // Step shape: a splice's forward residual rises *at* the boundary and its backward residual
     // stops there, with nothing of either on the wrong side; a click bleeds into both sides.
-    let stepRatio = 0;
-    let stepAt = overlapAt;
-    for (let p = a - 1; p <= b + 2; p++) {
-      const fIn = rms3(lf, p - lo) / sp;
-      const bIn = rms3(lb, p - 3 - lo) / sn;
-      const fOut = rms3(lf, p - 3 - lo) / sp;
-      const bOut = rms3(lb, p - lo) / sn;
-      const inside = fIn < bIn ? fIn : bIn;
-      const bleed = Math.max(1, fOut, bOut);
-      if (inside / bleed > stepRatio) { stepRatio = inside / bleed; stepAt = p; }
-    }
+    const step = this.step;
+    scanStep(step, lf, lb, lo, a, b, sp, sn, overlapAt);
+    const stepRatio = step.ratio;
+    const stepAt = step.at;
     const stepLike = stepRatio >= STEP_RATIO;
     // Both one-sided residuals this far out at one sample is an impulse whatever the step ratio
     // says (a 4-5 sample click at 8 kHz can look like a step over 3 samples; a join never does this).
@@ -341,47 +283,44 @@ export class ImpulseDetector {
     const clickShaped = overlap >= SPLICE_OVERLAP_MAX;
     const clickShape = preOk && (stepRatio < CLICK_STEP_MAX || clickShaped) && overlap * sens >= CLICK_OVERLAP_Z;
     const debug = debugSink.features;
-    // Click hypothesis: some 1..MAX_CLICK_SAMPLES samples around the two-sided peak, replaced by
-    // their least-squares estimate. The energy the pulse explains is the click's statistic
-    // (a GLRT; for one sample it is the two-sided peak itself), and what it leaves must be as
-    // quiet as the background (a drum hit, a kink or a burst of glitches is not).
+    // Click hypothesis (pulse.ts): some 1..MAX_CLICK_SAMPLES samples around the two-sided peak,
+    // replaced by their least-squares estimate. The energy the pulse explains is the click's
+    // statistic, and what it leaves must be as quiet as the background.
+    const pulse = this.pulse;
     let zClick = zEps;
     let fit = Infinity;
     if ((clickShape && (zEps * sens) / isoC >= CLICK_FIT_GATE) || debug) {
-      this.pulseFit(lf, c, lo, overlapAt, sMaxRaw);
+      pulse.fitAt(lf, c, lo, overlapAt, sMaxRaw);
       // A best support as wide as the search allows is a disturbance longer than any click (unless
       // a codec smeared it: lossy input keeps the whole search).
-      fit = this.lossy || this.pfEnd - this.pfStart + 1 < MAX_CLICK_SAMPLES ? this.pfFit : Infinity;
-      zClick = Math.max(zEps, Math.sqrt(this.pfExplained) / sMaxRaw);
+      fit = this.lossy || pulse.end - pulse.start + 1 < MAX_CLICK_SAMPLES ? pulse.fit : Infinity;
+      zClick = Math.max(zEps, Math.sqrt(pulse.explained) / sMaxRaw);
     }
     const couldClick = clickShape && (zClick * sens) / isoC >= CLICK_Z;
     // The same over STEP_WIDE samples a side: a weak splice's evidence is spread over the
     // model's memory, too low at any 3 samples but plain over 8. Only where it could decide.
-    let stepWide = 0;
-    let stepWideIn = 0;
-    let wideAt = stepAt;
+    const wide = this.wide;
+    wide.ratio = 0;
+    wide.inside = 0;
+    wide.at = stepAt;
     if ((!stepLike && overlap < WIDE_OVERLAP_MAX && (zEps * sens) / isoS >= WIDE_SPLICE_Z) || debug) {
-      for (let p = a - 1; p <= b + 2; p++) {
-        const fIn = rmsN(lf, p - lo, STEP_WIDE) / sp;
-        const bIn = rmsN(lb, p - STEP_WIDE - lo, STEP_WIDE) / sn;
-        const fOut = rmsN(lf, p - STEP_WIDE - lo, STEP_WIDE) / sp;
-        const bOut = rmsN(lb, p - lo, STEP_WIDE) / sn;
-        const inside = fIn < bIn ? fIn : bIn;
-        const bleed = Math.max(1, fOut, bOut);
-        if (inside / bleed > stepWide) { stepWide = inside / bleed; stepWideIn = inside; wideAt = p; }
-      }
+      scanStepWide(wide, lf, lb, lo, a, b, sp, sn, stepAt, STEP_WIDE);
     }
+    const stepWide = wide.ratio;
+    const stepWideIn = wide.inside;
     const wideStep = !stepLike && overlap < WIDE_OVERLAP_MAX && stepWide >= WIDE_STEP_RATIO && stepWideIn * sens >= WIDE_STEP_MIN && (zEps * sens) / isoS >= WIDE_SPLICE_Z;
     const couldSplice = preOk && (wideStep || (stepLike && (zEps * sens) / isoS >= SPLICE_Z * SPLICE_GRID_FACTOR));
-    this.lastZ = zEps;
-    this.lastIso = Math.max(isoF, isoB);
-    this.lastOverlap = overlap;
-    this.lastAt = overlapAt;
-    this.lastJump = (zEps * sMaxRaw) / sq;
+    // What the burst rule (lossy input) judges by, should both tests reject the candidate.
+    const burst = this.burst;
+    burst.z = zEps;
+    burst.iso = Math.max(isoF, isoB);
+    burst.overlap = overlap;
+    burst.at = overlapAt;
+    burst.jump = (zEps * sMaxRaw) / sq;
     if (!couldClick && !couldSplice && !debug && !(this.lossy && zEps * sens >= BURST_Z)) return;
     // Rival: the same statistic elsewhere in the window. Heavy-tailed natural residuals (a
     // snare's noise, a fricative) throw up peaks as high as a weak click's, but never alone.
-    this.residuals(x, base, lo, lo, hi, 1, false);
+    model.residuals(x, base, lo, lo, hi, 1, false);
     let rival = 0;
     for (let n = lo + 2; n < hi - P - 1; n++) {
       if (n === a - 2 - P) n = b + P + 1;
@@ -390,13 +329,11 @@ export class ImpulseDetector {
       const z = (v < 0 ? -v : v) * zScale;
       if (z > rival) rival = z;
     }
-    this.lastRival = rival;
+    burst.rival = rival;
     const clickRivalOk = zClick >= CLICK_RIVAL_RATIO * rival;
     if (!(couldClick && clickRivalOk) && !(couldSplice && zEps >= RIVAL_RATIO * rival) && !debug) return;
     if (couldClick || debug) {
       const fitLimit = Math.sqrt(CLICK_FIT_MAX * CLICK_FIT_MAX + (CLICK_FIT_SHARE * zEps * zEps) / P);
-      const cs = this.pfStart;
-      const ce = this.pfEnd;
       if (debug) {
         const preFail = pre < PRE_Z / sens ? ['pre'] : [];
         const rivalFail = zEps < RIVAL_RATIO * rival ? ['rival'] : [];
@@ -407,17 +344,14 @@ export class ImpulseDetector {
         const spliceNeed = this.onGrid(stepAt) ? SPLICE_Z * SPLICE_GRID_FACTOR : SPLICE_Z;
         const spliceFails = [...preFail, ...(!stepLike && !wideStep ? ['not-step'] : []),
           ...(!wideStep && (zEps * sens) / isoS < spliceNeed ? (zEps * sens < spliceNeed ? ['splice-z'] : ['isolation']) : []), ...rivalFail];
-        debug.push({ at: a, width: b - a + 1, pre, zClick, peakF: peak * SCREEN_Z, stepRatio, zEps, overlap, isoF, isoB, rival, support: ce - cs + 1, repairFit: fit, grid: this.onGrid(a), stepWide, stepWideIn, clickFails, spliceFails });
+        debug.push({ at: a, width: b - a + 1, pre, zClick, peakF: peak * SCREEN_Z, stepRatio, zEps, overlap, isoF, isoB, rival, support: pulse.end - pulse.start + 1, repairFit: fit, grid: this.onGrid(a), stepWide, stepWideIn, clickFails, spliceFails });
       }
       if (couldClick && fit <= fitLimit && clickRivalOk) {
-        // The pulse's level: the peak of its least-squares estimate (solved again for the best support).
-        this.repairEnergy(lf, c, lo, cs, ce);
-        let peakPulse = 0;
-        for (let i = 0; i <= ce - cs; i++) peakPulse = Math.max(peakPulse, Math.abs(this.sol[i]));
+        const peakPulse = pulse.peak(lf, c, lo);
         // Audible: not far under the audio just before it.
-        const floor = rms(x, cs - this.levelSpan - base, cs - base) * 10 ** (CLICK_MIN_DB / 20);
+        const floor = rms(x, pulse.start - this.levelSpan - base, pulse.start - base) * 10 ** (CLICK_MIN_DB / 20);
         if (peakPulse * sens >= floor) {
-          out.push({ kind: 'click', start: cs, end: ce + 1, level: peakPulse });
+          out.push({ kind: 'click', start: pulse.start, end: pulse.end + 1, level: peakPulse });
           return;
         }
       }
@@ -426,130 +360,11 @@ export class ImpulseDetector {
     // The jump's level: the one-sample deviation from the two-sided prediction at the peak.
     const jump = (zEps * sMaxRaw) / sq;
     if (wideStep) {
-      out.push({ kind: 'discontinuity', start: wideAt, end: wideAt, level: jump });
+      out.push({ kind: 'discontinuity', start: wide.at, end: wide.at, level: jump });
       return;
     }
     const need = this.onGrid(stepAt) ? SPLICE_Z * SPLICE_GRID_FACTOR : SPLICE_Z;
     if ((zEps * sens) / isoS >= need) out.push({ kind: 'discontinuity', start: stepAt, end: stepAt, level: jump });
-  }
-
-  /**
-   * The click hypothesis's best support around `at`: every 1..MAX_CLICK_SAMPLES-sample support,
-   * each extra sample paying PULSE_SAMPLE_COST sigma^2. Leaves in pfStart/pfEnd the support, in
-   * pfFit the RMS residual left per model order (in sigmas), in pfExplained the energy the pulse
-   * takes out of the forward residual.
-   */
-  private pulseFit(lf: Float64Array, c: Float64Array, lo: number, at: number, sigma: number): void {
-    const P = this.testOrder;
-    const coef = this.tCoef;
-    const ra = this.ra;
-    for (let d = 0; d < MAX_CLICK_SAMPLES; d++) {
-      let acc = 0;
-      for (let k = 0; k + d <= P; k++) acc += coef[k] * coef[k + d];
-      ra[d] = acc;
-    }
-    const s2 = sigma * sigma;
-    let best = Infinity;
-    for (let l = 0; l < MAX_CLICK_SAMPLES; l++) {
-      for (let r = 0; l + r < MAX_CLICK_SAMPLES; r++) {
-        const energy = this.repairEnergy(lf, c, lo, at - l, at + r) / s2;
-        const cost = energy + PULSE_SAMPLE_COST * (l + r + 1);
-        if (cost < best) {
-          best = cost;
-          this.pfFit = Math.sqrt(energy / P);
-          this.pfStart = at - l;
-          this.pfEnd = at + r;
-          this.pfExplained = this.explained;
-        }
-      }
-    }
-  }
-
-  /**
-   * Energy of the forward residual over [s, e + P] left after the best additive pulse on
-   * samples [s, e] is taken out (least squares). The normal equations' matrix is the taps'
-   * autocorrelation `ra`, their right side the two-sided residual numerators `c`.
-   */
-  private repairEnergy(lf: Float64Array, c: Float64Array, lo: number, s: number, e: number): number {
-    const P = this.testOrder;
-    const m = e - s + 1;
-    const M = this.normal;
-    const y = this.rhs;
-    const ra = this.ra;
-    for (let i = 0; i < m; i++) {
-      for (let j = 0; j < m; j++) M[i * m + j] = ra[i > j ? i - j : j - i];
-      y[i] = c[s + i - lo];
-    }
-    const b = this.sol;
-    for (let i = 0; i < m; i++) b[i] = y[i];
-    solve(M, b, m);
-    let before = 0;
-    for (let n = s; n <= e + P; n++) before += lf[n - lo] * lf[n - lo];
-    let explained = 0;
-    for (let i = 0; i < m; i++) explained += y[i] * b[i];
-    this.explained = explained;
-    const left = before - explained;
-    return left > 0 ? left : 0;
-  }
-
-  /** Fits `this.tCoef` on Hann-windowed stretches of FIT samples ending at `left` and starting at `right`. */
-  private fitAround(x: Float32Array, base: number, left: number, right: number): void {
-    const P = this.testOrder;
-    const F = this.fit;
-    const rs = this.tR;
-    rs.fill(0);
-    // seg holds P + 3 zeros, then the windowed stretch: every lag sums over the same range.
-    const seg = this.seg;
-    const hann = this.hann;
-    const pad = P + 3;
-    for (let side = 0; side < 2; side++) {
-      const from = side === 0 ? left - F : right;
-      for (let k = 0; k < F; k++) seg[pad + k] = hann[k] * x[from + k - base];
-      for (let lag = 0; lag <= P; lag += 4) {
-        let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-        for (let k = pad; k < pad + F; k++) {
-          const v = seg[k];
-          a0 += v * seg[k - lag]; a1 += v * seg[k - lag - 1]; a2 += v * seg[k - lag - 2]; a3 += v * seg[k - lag - 3];
-        }
-        rs[lag] += a0;
-        if (lag + 1 <= P) rs[lag + 1] += a1;
-        if (lag + 2 <= P) rs[lag + 2] += a2;
-        if (lag + 3 <= P) rs[lag + 3] += a3;
-      }
-    }
-    levinson(rs, P, this.tCoef, this.tTmp);
-  }
-
-  /**
-   * The test model's forward residual into `lf` (and the backward one into `lb` when `both`)
-   * for samples from, from + step, ... < to; both arrays are indexed from `lo`. The test order
-   * is a multiple of 4: taps four at a time.
-   */
-  private residuals(x: Float32Array, base: number, lo: number, from: number, to: number, step: number, both: boolean): void {
-    const P = this.testOrder;
-    const coef = this.tCoef;
-    const lf = this.lf;
-    const lb = this.lb;
-    for (let n = from; n < to; n += step) {
-      const i = n - base;
-      let f = x[i];
-      let g = x[i];
-      for (let k = 1; k <= P; k += 4) {
-        const c0 = coef[k], c1 = coef[k + 1], c2 = coef[k + 2], c3 = coef[k + 3];
-        f += c0 * x[i - k] + c1 * x[i - k - 1] + c2 * x[i - k - 2] + c3 * x[i - k - 3];
-        if (both) g += c0 * x[i + k] + c1 * x[i + k + 1] + c2 * x[i + k + 2] + c3 * x[i + k + 3];
-      }
-      lf[n - lo] = f;
-      if (both) lb[n - lo] = g;
-    }
-  }
-
-  /** Robust (MAD) scale of |v[from..to)|, floored. */
-  private robust(v: Float64Array, from: number, to: number, step: number): number {
-    const m = this.scratch;
-    let c = 0;
-    for (let i = from; i < to; i += step) { const a = v[i]; m[c++] = a < 0 ? -a : a; }
-    return madSigma(m, c);
   }
 
   private onGrid(p: number): boolean {
@@ -557,34 +372,4 @@ export class ImpulseDetector {
     const m = p % hop;
     return m <= GRID_SLACK || hop - m <= GRID_SLACK;
   }
-}
-
-/** Solves the symmetric positive system M c = y (m x m, row-major) in place into y (Gaussian elimination). */
-function solve(M: Float64Array, y: Float64Array, m: number): void {
-  for (let c = 0; c < m; c++) {
-    const piv = M[c * m + c] || 1e-30;
-    for (let r = c + 1; r < m; r++) {
-      const f = M[r * m + c] / piv;
-      if (f === 0) continue;
-      for (let k = c; k < m; k++) M[r * m + k] -= f * M[c * m + k];
-      y[r] -= f * y[c];
-    }
-  }
-  for (let c = m - 1; c >= 0; c--) {
-    let v = y[c];
-    for (let k = c + 1; k < m; k++) v -= M[c * m + k] * y[k];
-    y[c] = v / (M[c * m + c] || 1e-30);
-  }
-}
-
-/** RMS of v[i..i+n). */
-function rmsN(v: Float64Array, i: number, n: number): number {
-  let s = 0;
-  for (let k = i; k < i + n; k++) s += v[k] * v[k];
-  return Math.sqrt(s / n);
-}
-
-/** RMS of v[i..i+3). */
-function rms3(v: Float64Array, i: number): number {
-  return Math.sqrt((v[i] * v[i] + v[i + 1] * v[i + 1] + v[i + 2] * v[i + 2]) / 3);
 }
