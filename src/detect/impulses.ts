@@ -33,7 +33,7 @@ import { REF_MS } from './level';
 import { rms } from './stats';
 import { LocalModel } from './local-model';
 import { MAX_CLICK_SAMPLES, PulseFitter } from './pulse';
-import { StepScan, scanStep, scanStepWide } from './steps';
+import { StepScan, scanStep } from './steps';
 import { BURST_Z, BurstRule } from './burst';
 
 /** Candidates whose screening two-sided residual peak is below this many hop sigmas are not tested further. */
@@ -88,6 +88,8 @@ const CLICK_OVERLAP_Z = 2.5;
  * dead at the boundary (ratio ~10 and up); a click bleeds into both sides (~1-3).
  */
 const STEP_RATIO = 4;
+/** The step-shape scan's width: samples either side of each boundary. */
+const STEP_NARROW = 3;
 /**
  * Click: the residual left after the best pulse is taken out may hold at most CLICK_FIT_MAX^2
  * sigma^2 per model order (the background's share, a little under 1 since the fit absorbs
@@ -272,7 +274,7 @@ export class ImpulseDetector {
     // Step shape: a splice's forward residual rises *at* the boundary and its backward residual
     // stops there, with nothing of either on the wrong side; a click bleeds into both sides.
     const step = this.step;
-    scanStep(step, lf, lb, lo, a, b, sp, sn, overlapAt);
+    scanStep(step, lf, lb, lo, a, b, sp, sn, overlapAt, STEP_NARROW);
     const stepRatio = step.ratio;
     const stepAt = step.at;
     const stepLike = stepRatio >= STEP_RATIO;
@@ -304,7 +306,7 @@ export class ImpulseDetector {
     wide.inside = 0;
     wide.at = stepAt;
     if ((!stepLike && overlap < WIDE_OVERLAP_MAX && (zEps * sens) / isoS >= WIDE_SPLICE_Z) || debug) {
-      scanStepWide(wide, lf, lb, lo, a, b, sp, sn, stepAt, STEP_WIDE);
+      scanStep(wide, lf, lb, lo, a, b, sp, sn, stepAt, STEP_WIDE);
     }
     const stepWide = wide.ratio;
     const stepWideIn = wide.inside;

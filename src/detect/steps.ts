@@ -19,28 +19,11 @@ export class StepScan {
 }
 
 /**
- * Scans boundaries a - 1 .. b + 2 over 3 samples a side. `lf` and `lb` (forward and backward
- * residuals) are indexed from `lo`; `sp` and `sn` are their scales (past and future).
+ * Scans boundaries a - 1 .. b + 2 over `width` samples a side (3 for the sharp step, more for a
+ * weak join's spread-out one). `lf` and `lb` (forward and backward residuals) are indexed from
+ * `lo`; `sp` and `sn` are their scales (past and future).
  */
-export function scanStep(out: StepScan, lf: Float64Array, lb: Float64Array, lo: number, a: number, b: number, sp: number, sn: number, at: number): void {
-  let ratio = 0;
-  let inside = 0;
-  for (let p = a - 1; p <= b + 2; p++) {
-    const fIn = rms3(lf, p - lo) / sp;
-    const bIn = rms3(lb, p - 3 - lo) / sn;
-    const fOut = rms3(lf, p - 3 - lo) / sp;
-    const bOut = rms3(lb, p - lo) / sn;
-    const ins = fIn < bIn ? fIn : bIn;
-    const bleed = Math.max(1, fOut, bOut);
-    if (ins / bleed > ratio) { ratio = ins / bleed; inside = ins; at = p; }
-  }
-  out.ratio = ratio;
-  out.inside = inside;
-  out.at = at;
-}
-
-/** The same as scanStep over `width` samples a side. */
-export function scanStepWide(out: StepScan, lf: Float64Array, lb: Float64Array, lo: number, a: number, b: number, sp: number, sn: number, at: number, width: number): void {
+export function scanStep(out: StepScan, lf: Float64Array, lb: Float64Array, lo: number, a: number, b: number, sp: number, sn: number, at: number, width: number): void {
   let ratio = 0;
   let inside = 0;
   for (let p = a - 1; p <= b + 2; p++) {
@@ -62,9 +45,4 @@ function rmsN(v: Float64Array, i: number, n: number): number {
   let s = 0;
   for (let k = i; k < i + n; k++) s += v[k] * v[k];
   return Math.sqrt(s / n);
-}
-
-/** RMS of v[i..i+3) (the narrow scan's, unrolled: it runs for every candidate tested). */
-function rms3(v: Float64Array, i: number): number {
-  return Math.sqrt((v[i] * v[i] + v[i + 1] * v[i + 1] + v[i + 2] * v[i + 2]) / 3);
 }
