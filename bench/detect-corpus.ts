@@ -58,15 +58,17 @@ const DRUM_LOOPS = [
 /** Tonal music: predictable signals where a splice or repeat is audible. */
 const MUSIC = ['ambi_piano', 'guit_em9', 'guit_e_fifths', 'guit_harmonics', 'ambi_choir', 'tbd_pad_1', 'loop_drone_g_97'];
 
-const CACHE = join(tmpdir(), 'earshot-bench-detect-cache-v2');
+/**
+ * Decoded sources, keyed by their full path: keyed by file name (v2), the held-out French prompts,
+ * which share 352 of their 353 names with the English ones, were read back as the English audio.
+ */
+const CACHE = join(tmpdir(), 'earshot-bench-detect-cache-v3');
+const cacheKey = (path: string): string => path.replace(/\W/g, '_');
 
 function decode(path: string, rate?: number): { sampleRate: number; samples: Float32Array } {
   mkdirSync(CACHE, { recursive: true });
-  const key = `${basename(path).replace(/\W/g, '_')}${rate ? `@${rate}` : ''}.f32`;
-  const cached = join(CACHE, key);
+  const cached = join(CACHE, `${cacheKey(path)}${rate ? `@${rate}` : ''}.f32`);
   let sampleRate = rate ?? 0;
-  if (!rate) {
-  }
   const probe = execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'a:0', '-show_entries',
     'stream=sample_rate,channels', '-of', 'csv=p=0', path], { encoding: 'utf8' }).trim().split(',');
   if (!rate) sampleRate = Number(probe[0]);
@@ -143,7 +145,7 @@ function degraded(src: Source, set: string, heldOut: boolean, k: number): Source
   const names = Object.keys(DEGRADATIONS);
   const how = names[k % names.length]!;
   const d = DEGRADATIONS[how]!;
-  const cached = join(CACHE, `${basename(src.path).replace(/\W/g, '_')}-${set}-${how}.f32`);
+  const cached = join(CACHE, `${cacheKey(src.path)}-${set}-${how}.f32`);
   if (!existsSync(cached)) {
     const input = ['-f', 'f32le', '-ar', String(src.sampleRate), '-ac', '1', '-i', 'pipe:0'];
     // Hiss: white noise 50 dB below full scale, after the band limit (a line's own noise).
