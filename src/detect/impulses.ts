@@ -302,9 +302,7 @@ export class ImpulseDetector {
     // The same over STEP_WIDE samples a side: a weak splice's evidence is spread over the
     // model's memory, too low at any 3 samples but plain over 8. Only where it could decide.
     const wide = this.wide;
-    wide.ratio = 0;
-    wide.inside = 0;
-    wide.at = stepAt;
+    wide.clear(stepAt);
     if ((!stepLike && overlap < WIDE_OVERLAP_MAX && (zEps * sens) / isoS >= WIDE_SPLICE_Z) || debug) {
       scanStep(wide, lf, lb, lo, a, b, sp, sn, stepAt, STEP_WIDE);
     }
@@ -318,7 +316,9 @@ export class ImpulseDetector {
     burst.iso = Math.max(isoF, isoB);
     burst.overlap = overlap;
     burst.at = overlapAt;
-    burst.jump = (zEps * sMaxRaw) / sq;
+    // The jump's level: the one-sample deviation from the two-sided prediction at the peak.
+    const jump = (zEps * sMaxRaw) / sq;
+    burst.jump = jump;
     if (!couldClick && !couldSplice && !debug && !(this.lossy && zEps * sens >= BURST_Z)) return;
     // Rival: the same statistic elsewhere in the window. Heavy-tailed natural residuals (a
     // snare's noise, a fricative) throw up peaks as high as a weak click's, but never alone.
@@ -359,8 +359,6 @@ export class ImpulseDetector {
       }
     }
     if (!couldSplice || zEps < RIVAL_RATIO * rival) return;
-    // The jump's level: the one-sample deviation from the two-sided prediction at the peak.
-    const jump = (zEps * sMaxRaw) / sq;
     if (wideStep) {
       out.push({ kind: 'discontinuity', start: wide.at, end: wide.at, level: jump });
       return;

@@ -16,6 +16,13 @@ export class StepScan {
   inside = 0;
   /** The best boundary (`at` as given when none beat 0). */
   at = 0;
+
+  /** What a scan that found nothing leaves (for a candidate the scan is skipped on). */
+  clear(at: number): void {
+    this.ratio = 0;
+    this.inside = 0;
+    this.at = at;
+  }
 }
 
 /**
