@@ -156,11 +156,13 @@ test('/metrics shows the worker thread, the real-time counters, partners and log
     const audio = { tid: String(worker.tid), role: 'audio' };
     assert.is(one(rows, 'earshot_thread_nice', audio).value, 7);
     assert.is(one(rows, 'earshot_thread_policy', audio).labels.policy, 'other');
-    // A worker in Atomics.wait sleeps; on a loaded host it may be caught just as it runs, so look a few times.
+    // A worker in Atomics.wait sleeps; on a loaded host it may be caught just as it runs (before its
+    // first wait, with no voluntary switch yet), so look a few times and read the scrape that saw it asleep.
     let state = one(rows, 'earshot_thread_state', audio).labels.state;
     for (let i = 0; i < 20 && state !== 'S'; i++) {
       await new Promise((r) => setTimeout(r, 100));
-      state = one(parseProm(await (await fetch(`${server.url}/metrics`)).text()), 'earshot_thread_state', audio).labels.state;
+      rows = parseProm(await (await fetch(`${server.url}/metrics`)).text());
+      state = one(rows, 'earshot_thread_state', audio).labels.state;
     }
     assert.is(state, 'S', 'a worker in Atomics.wait sleeps');
     assert.ok(one(rows, 'earshot_thread_voluntary_context_switches_total', audio).value >= 1);
